@@ -1,0 +1,157 @@
+// Package sqlite is the embedded shadow-directory backend on
+// modernc.org/sqlite (pure Go, no cgo): WAL mode, one writer that commits
+// concurrent writes together, and a pool of read-only connections.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"runtime"
+
+	"modernc.org/sqlite"
+
+	"github.com/scimbridge/scimbridge/scim/store"
+)
+
+// Options tune Open. The zero value is a sensible default.
+type Options struct {
+	// Readers is the size of the read connection pool (default 2×GOMAXPROCS, at least 4).
+	Readers int
+	// Logger receives errors that have no caller to return to (default:
+	// slog.Default()).
+	Logger *slog.Logger
+}
+
+// DB is the SQLite shadow directory. It implements store.Store.
+type DB struct {
+	read   *sql.DB
+	write  *sql.DB
+	rstmt  *stmtCache
+	writer *writer
+	reader
+}
+
+var _ store.Store = (*DB)(nil)
+
+// Open opens (creating if needed) the database at path and applies the
+// schema migrations.
+func Open(ctx context.Context, path string, opts Options) (*DB, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Readers <= 0 {
+		opts.Readers = max(4, 2*runtime.GOMAXPROCS(0))
+	}
+	drv, err := newDriver()
+	if err != nil {
+		return nil, err
+	}
+	// synchronous=FULL: a commit that returned is on disk, even if the
+	// machine loses power. Group commit keeps the fsync cost per request low.
+	common := url.Values{}
+	common.Add("_pragma", "busy_timeout(10000)")
+	common.Add("_pragma", "foreign_keys(1)")
+	common.Add("_pragma", "synchronous(FULL)")
+	common.Add("_pragma", "temp_store(MEMORY)")
+
+	wq := url.Values{}
+	for k, v := range common {
+		wq[k] = append([]string(nil), v...)
+	}
+	wq.Add("_pragma", "journal_mode(WAL)")
+	wq.Add("_pragma", "cache_size(-32768)")
+	wq.Set("_txlock", "immediate")
+	write := sql.OpenDB(connector{drv: drv, dsn: dsn(path, wq)})
+	conn, err := write.Conn(ctx)
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	if err := conn.PingContext(ctx); err != nil {
+		conn.Close()
+		write.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+
+	rq := common
+	rq.Add("_pragma", "cache_size(-8192)")
+	rq.Set("_query_only", "1")
+	read := sql.OpenDB(connector{drv: drv, dsn: dsn(path, rq)})
+	read.SetMaxOpenConns(opts.Readers)
+	read.SetMaxIdleConns(opts.Readers)
+	read.SetConnMaxIdleTime(0)
+	read.SetConnMaxLifetime(0)
+	if err := read.PingContext(ctx); err != nil {
+		write.Close()
+		read.Close()
+		return nil, fmt.Errorf("open %s for reading: %w", path, err)
+	}
+
+	db := &DB{
+		read:   read,
+		write:  write,
+		rstmt:  newStmtCache(read),
+		writer: startWriter(conn, opts.Logger),
+	}
+	db.reader = reader{q: poolQuerier{cache: db.rstmt}}
+	if err := Migrate(ctx, db, "scim", migrations); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func dsn(path string, q url.Values) string {
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+}
+
+// Ping reports whether the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	var one int
+	if err := db.read.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return fmt.Errorf("ping: %w", err)
+	}
+	return nil
+}
+
+// Close stops the writer after the writes already queued and closes the
+// connections.
+func (db *DB) Close() error {
+	db.writer.stop()
+	db.rstmt.close()
+	return errors.Join(db.read.Close(), db.write.Close())
+}
+
+// newDriver returns a driver of our own, so that the SQL functions
+// scimbridge registers stay off the process-wide "sqlite" driver.
+func newDriver() (*sqlite.Driver, error) {
+	drv := &sqlite.Driver{}
+	err := drv.RegisterDeterministicScalarFunction("scim_fold", 1,
+		func(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+			switch v := args[0].(type) {
+			case string:
+				return store.Fold(v), nil
+			case []byte:
+				return store.Fold(string(v)), nil
+			default:
+				return v, nil
+			}
+		})
+	if err != nil {
+		return nil, fmt.Errorf("register scim_fold: %w", err)
+	}
+	return drv, nil
+}
+
+type connector struct {
+	drv *sqlite.Driver
+	dsn string
+}
+
+func (c connector) Connect(context.Context) (driver.Conn, error) { return c.drv.Open(c.dsn) }
+func (c connector) Driver() driver.Driver                        { return c.drv }

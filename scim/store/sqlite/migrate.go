@@ -1,0 +1,118 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// Migrate applies, in one transaction, the migrations of one component
+// that the database has not seen yet. Each package that owns tables in the
+// database file keeps its own numbered list under its own component name;
+// a step, once released, is never edited, only followed by new ones.
+func Migrate(ctx context.Context, db *DB, component string, steps []string) error {
+	return db.writer.submit(ctx, func(*tx) error { return migrate(ctx, db.writer.q, component, steps) })
+}
+
+func migrate(ctx context.Context, q connQuerier, component string, steps []string) error {
+	if _, err := q.exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		component TEXT PRIMARY KEY,
+		version INTEGER NOT NULL
+	)`); err != nil {
+		return fmt.Errorf("migrations table: %w", err)
+	}
+	var version int
+	err := q.queryRow(ctx, `SELECT version FROM schema_migrations WHERE component = ?`, component).Scan(&version)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("migrate %s: read version: %w", component, err)
+	}
+	if version > len(steps) {
+		return fmt.Errorf("the database's %s schema is at version %d, newer than this scimbridge knows (%d); use a newer scimbridge", component, version, len(steps))
+	}
+	for ; version < len(steps); version++ {
+		// Unprepared: a step holds several statements.
+		if _, err := q.conn.ExecContext(ctx, steps[version]); err != nil {
+			return fmt.Errorf("migrate %s to version %d: %w", component, version+1, err)
+		}
+	}
+	if _, err := q.exec(ctx, `INSERT INTO schema_migrations(component, version) VALUES (?, ?)
+		ON CONFLICT(component) DO UPDATE SET version = excluded.version`, component, version); err != nil {
+		return fmt.Errorf("migrate %s: record version: %w", component, err)
+	}
+	return nil
+}
+
+// migrations of the shadow directory. Folded copies (…_fold) hold
+// store.Fold of the value, for case-insensitive unique indexes and lookups.
+// Times are UTC text in a fixed-width layout, so they sort as they compare.
+var migrations = []string{
+	`CREATE TABLE scim_users (
+		pk INTEGER PRIMARY KEY,
+		app TEXT NOT NULL,
+		id TEXT NOT NULL,
+		user_name TEXT NOT NULL,
+		user_name_fold TEXT NOT NULL,
+		external_id TEXT,
+		attrs TEXT NOT NULL,
+		version INTEGER NOT NULL,
+		created TEXT NOT NULL,
+		modified TEXT NOT NULL
+	);
+	CREATE UNIQUE INDEX scim_users_id ON scim_users(app, id);
+	CREATE UNIQUE INDEX scim_users_user_name ON scim_users(app, user_name_fold);
+	CREATE INDEX scim_users_external_id ON scim_users(app, external_id);
+
+	CREATE TABLE scim_user_emails (
+		user_pk INTEGER NOT NULL REFERENCES scim_users(pk) ON DELETE CASCADE,
+		ord INTEGER NOT NULL,
+		app TEXT NOT NULL,
+		value TEXT,
+		value_fold TEXT,
+		type TEXT,
+		display TEXT,
+		is_primary INTEGER NOT NULL,
+		PRIMARY KEY (user_pk, ord)
+	) WITHOUT ROWID;
+	CREATE INDEX scim_user_emails_value ON scim_user_emails(app, value_fold);
+
+	CREATE TABLE scim_user_state (
+		user_pk INTEGER PRIMARY KEY REFERENCES scim_users(pk) ON DELETE CASCADE,
+		provisioning_state TEXT,
+		pending_actions INTEGER,
+		last_login TEXT
+	);
+
+	CREATE TABLE scim_groups (
+		pk INTEGER PRIMARY KEY,
+		app TEXT NOT NULL,
+		id TEXT NOT NULL,
+		display_name TEXT NOT NULL,
+		display_name_fold TEXT NOT NULL,
+		external_id TEXT,
+		attrs TEXT NOT NULL,
+		version INTEGER NOT NULL,
+		created TEXT NOT NULL,
+		modified TEXT NOT NULL
+	);
+	CREATE UNIQUE INDEX scim_groups_id ON scim_groups(app, id);
+	CREATE UNIQUE INDEX scim_groups_display_name ON scim_groups(app, display_name_fold);
+	CREATE INDEX scim_groups_external_id ON scim_groups(app, external_id);
+
+	CREATE TABLE scim_members (
+		group_pk INTEGER NOT NULL REFERENCES scim_groups(pk) ON DELETE CASCADE,
+		user_pk INTEGER NOT NULL REFERENCES scim_users(pk) ON DELETE CASCADE,
+		PRIMARY KEY (group_pk, user_pk)
+	) WITHOUT ROWID;
+	CREATE INDEX scim_members_user ON scim_members(user_pk, group_pk);
+
+	CREATE TABLE scim_tokens (
+		id TEXT PRIMARY KEY,
+		app TEXT NOT NULL,
+		hash BLOB NOT NULL,
+		description TEXT NOT NULL DEFAULT '',
+		created TEXT NOT NULL,
+		last_used TEXT,
+		revoked TEXT
+	);`,
+}

@@ -1,0 +1,213 @@
+// Package store defines the shadow directory: the SCIM Users and Groups of
+// every app as the IdP pushed them, and the bearer tokens that guard them.
+// Backends (SQLite now, PostgreSQL later) implement Store and must pass the
+// conformance suite in package storetest.
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/scimbridge/scimbridge/scim/query"
+)
+
+// Store is the shadow directory.
+type Store interface {
+	Reader
+	// Update runs fn in a write transaction and returns once the
+	// transaction is durably committed, or with an error, in which case
+	// nothing fn did is kept. fn may be called concurrently with readers
+	// but never with another writer; it must not retain tx.
+	Update(ctx context.Context, fn func(tx Tx) error) error
+	// Ping reports whether the database answers.
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// Reader is the read side, usable outside and inside a transaction.
+type Reader interface {
+	// GetUser returns ErrNotFound when app has no user with that id.
+	GetUser(ctx context.Context, app, id string, opts Load) (User, error)
+	ListUsers(ctx context.Context, app string, q List) (Page[User], error)
+	GetGroup(ctx context.Context, app, id string, opts Load) (Group, error)
+	ListGroups(ctx context.Context, app string, q List) (Page[Group], error)
+
+	// GetToken returns ErrNotFound for an unknown id.
+	GetToken(ctx context.Context, id string) (Token, error)
+	ListTokens(ctx context.Context) ([]Token, error)
+}
+
+// Tx is a write transaction.
+type Tx interface {
+	Reader
+
+	// CreateUser stores u, which must have ID set, and fills in Version,
+	// Created and Modified. A userName already used in the app
+	// (case-insensitively) is a *ConflictError.
+	CreateUser(ctx context.Context, app string, u *User) error
+	// ReplaceUser overwrites the user with u.ID, increments its version and
+	// sets Modified; Created is kept.
+	ReplaceUser(ctx context.Context, app string, u *User) error
+	// DeleteUser removes the user and its group memberships.
+	DeleteUser(ctx context.Context, app, id string) error
+
+	// CreateGroup stores g and its members (users of the same app, by id).
+	// An unknown member is an *UnknownMemberError; a displayName already
+	// used in the app is a *ConflictError.
+	CreateGroup(ctx context.Context, app string, g *Group, members []string) error
+	// ReplaceGroup overwrites the group and sets its members to exactly
+	// the given users.
+	ReplaceGroup(ctx context.Context, app string, g *Group, members []string) error
+	DeleteGroup(ctx context.Context, app, id string) error
+
+	// SetUserState records what the adapters know of the user's account
+	// in the downstream app. It does not change the user's version.
+	SetUserState(ctx context.Context, app, id string, s UserState) error
+
+	CreateToken(ctx context.Context, t Token) error
+	// RevokeToken marks the token revoked; revoking twice is not an error.
+	RevokeToken(ctx context.Context, id string, at time.Time) error
+	// TouchToken records the token's last use.
+	TouchToken(ctx context.Context, id string, at time.Time) error
+}
+
+// User is a shadow-directory user.
+type User struct {
+	ID         string
+	UserName   string
+	ExternalID string // empty when the IdP sent none
+	// Emails are the user's email values, kept apart so that lookups by
+	// email are indexed. They repeat what Attributes holds.
+	Emails []Email
+	// Attributes is the JSON object of every other attribute the IdP sent
+	// and scimbridge keeps (core ones by canonical name, extensions nested
+	// under their URI), without id, externalId, meta, schemas, groups or
+	// password.
+	Attributes json.RawMessage
+	Version    int64
+	Created    time.Time
+	Modified   time.Time
+
+	// Groups is filled when Load.Groups is set.
+	Groups []GroupRef
+	// State is filled when Load.State is set and the adapters recorded one.
+	State *UserState
+}
+
+// Email is one element of a user's emails.
+type Email struct {
+	Value   string
+	Type    string
+	Display string
+	Primary bool
+}
+
+// GroupRef is a group a user is a direct member of.
+type GroupRef struct {
+	ID          string
+	DisplayName string
+}
+
+// UserState is the account's progress in the downstream app, shown in the
+// scimbridge User extension.
+type UserState struct {
+	ProvisioningState string
+	PendingActions    int
+	LastLogin         *time.Time
+}
+
+// Group is a shadow-directory group.
+type Group struct {
+	ID          string
+	DisplayName string
+	ExternalID  string
+	// Attributes holds attributes other than displayName, externalId and
+	// members (none in the core schema today; extensions later).
+	Attributes json.RawMessage
+	Version    int64
+	Created    time.Time
+	Modified   time.Time
+
+	// Members is filled when Load.Members is set, in a stable order.
+	Members []Member
+}
+
+// Member is a user in a group.
+type Member struct {
+	ID string
+	// Display is the user's displayName, or its userName when it has none.
+	Display string
+}
+
+// Load says which related data to read with a resource.
+type Load struct {
+	Groups  bool // User.Groups
+	State   bool // User.State
+	Members bool // Group.Members
+}
+
+// List is a list query.
+type List struct {
+	Filter query.Expr  // nil: everything
+	Sort   *query.Sort // nil: creation order
+	// StartIndex is 1-based. Count 0 asks for the total only.
+	StartIndex int
+	Count      int
+	Load       Load
+}
+
+// Page is one page of a list.
+type Page[T any] struct {
+	Total     int
+	Resources []T
+}
+
+// Token is a bearer token's stored record. The secret itself is never
+// stored, only its SHA-256 hash.
+type Token struct {
+	ID          string
+	App         string // the app it may act on
+	Hash        []byte
+	Description string
+	Created     time.Time
+	LastUsed    *time.Time
+	Revoked     *time.Time
+}
+
+// ErrNotFound means the resource does not exist in the app.
+var ErrNotFound = errors.New("not found")
+
+// ConflictError means a uniqueness constraint would be broken.
+type ConflictError struct {
+	Attribute string // "userName" or "displayName"
+	Value     string
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("%s %q is already in use", e.Attribute, e.Value)
+}
+
+// UnknownMemberError means a group member is not a user of the app.
+type UnknownMemberError struct {
+	ID string
+	// Group is set when the id is a group's: nested groups are not
+	// supported, because downstream apps map groups to roles, not groups
+	// to groups.
+	Group bool
+}
+
+func (e *UnknownMemberError) Error() string {
+	if e.Group {
+		return fmt.Sprintf("member %q is a group; groups cannot be members of groups", e.ID)
+	}
+	return fmt.Sprintf("member %q is not a user of this app", e.ID)
+}
+
+// UnsupportedFilterError means the backend cannot evaluate part of a valid
+// filter (for example an attribute it does not index).
+type UnsupportedFilterError struct{ Msg string }
+
+func (e *UnsupportedFilterError) Error() string { return e.Msg }
