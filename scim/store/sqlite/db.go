@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/url"
 	"runtime"
+	"sync"
 
 	"modernc.org/sqlite"
 
@@ -34,6 +35,9 @@ type DB struct {
 	rstmt  *stmtCache
 	writer *writer
 	reader
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 var _ store.Store = (*DB)(nil)
@@ -122,9 +126,12 @@ func (db *DB) Ping(ctx context.Context) error {
 // Close stops the writer after the writes already queued and closes the
 // connections.
 func (db *DB) Close() error {
-	db.writer.stop()
-	db.rstmt.close()
-	return errors.Join(db.read.Close(), db.write.Close())
+	db.closeOnce.Do(func() {
+		db.writer.stop()
+		db.rstmt.close()
+		db.closeErr = errors.Join(db.read.Close(), db.write.Close())
+	})
+	return db.closeErr
 }
 
 // newDriver returns a driver of our own, so that the SQL functions

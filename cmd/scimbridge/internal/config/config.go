@@ -1,0 +1,310 @@
+// Package config loads and checks scimbridge's YAML configuration file.
+// Every problem is reported with the file and line it comes from.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/scimbridge/scimbridge/scim"
+)
+
+// Defaults for settings the file leaves out.
+const (
+	DefaultListen          = "127.0.0.1:8080"
+	DefaultDatabase        = "scimbridge.db"
+	DefaultMaxRequestBytes = 1 << 20
+	DefaultProfile         = "manual"
+)
+
+// Config is the whole configuration file.
+type Config struct {
+	// Listen is the host:port the HTTP server binds.
+	Listen string `yaml:"listen"`
+	// Database is the SQLite file; a relative path is relative to the
+	// config file's directory.
+	Database string `yaml:"database"`
+	// PublicURL is how IdPs reach scimbridge (scheme, host, optional path
+	// prefix); it appears in meta.location and $ref. Default: http:// +
+	// the listen address.
+	PublicURL string `yaml:"public_url"`
+	// MaxRequestBytes limits request bodies.
+	MaxRequestBytes int64 `yaml:"max_request_bytes"`
+	Log             Log   `yaml:"log"`
+	Apps            []App `yaml:"apps"`
+
+	// Path is the file the configuration was read from.
+	Path string `yaml:"-"`
+}
+
+// Log configures logging.
+type Log struct {
+	Level  string `yaml:"level"`  // debug, info, warn, error
+	Format string `yaml:"format"` // auto, text, json
+}
+
+// App is one downstream app.
+type App struct {
+	Name    string `yaml:"name"`
+	Profile string `yaml:"profile"`
+}
+
+// AppNames returns the configured app names in file order.
+func (c *Config) AppNames() []string {
+	names := make([]string, len(c.Apps))
+	for i, a := range c.Apps {
+		names[i] = a.Name
+	}
+	return names
+}
+
+// HasApp reports whether name is a configured app.
+func (c *Config) HasApp(name string) bool {
+	return slices.Contains(c.AppNames(), name)
+}
+
+// DatabasePath is the database file with a relative path resolved against
+// the config file's directory.
+func (c *Config) DatabasePath() string {
+	if filepath.IsAbs(c.Database) {
+		return c.Database
+	}
+	return filepath.Join(filepath.Dir(c.Path), c.Database)
+}
+
+// Load reads, decodes and checks the file at path. profiles lists the
+// profile names the binary knows.
+func Load(path string, profiles []string) (*Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("config file %s does not exist (pass -config FILE or set SCIMBRIDGE_CONFIG)", path)
+		}
+		return nil, fmt.Errorf("config file: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, 4<<20))
+	if err != nil {
+		return nil, fmt.Errorf("config file %s: %w", path, err)
+	}
+	return Parse(path, data, profiles)
+}
+
+// Parse decodes and checks configuration data read from path.
+func Parse(path string, data []byte, profiles []string) (*Config, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, yamlError(path, err)
+	}
+	if doc.Kind == 0 || len(doc.Content) == 0 {
+		return nil, fmt.Errorf("%s: the file is empty; it needs at least an apps list", path)
+	}
+	var c Config
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		return nil, yamlError(path, err)
+	}
+	c.Path = path
+	if err := c.check(positions(&doc), profiles); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+var (
+	fieldNotFound = regexp.MustCompile(`^field (\S+) not found in type \S+$`)
+	atLine        = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+)
+
+// yamlError rewords yaml errors in the file:line style of the others.
+func yamlError(path string, err error) error {
+	msgs := []string{err.Error()}
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		msgs = te.Errors
+	}
+	for i, m := range msgs {
+		line := ""
+		if sub := atLine.FindStringSubmatch(m); sub != nil {
+			line, m = sub[1], sub[2]
+		}
+		m = strings.TrimPrefix(m, "yaml: ")
+		if sub := fieldNotFound.FindStringSubmatch(m); sub != nil {
+			m = fmt.Sprintf("unknown key %q", sub[1])
+		}
+		if line != "" {
+			msgs[i] = path + ":" + line + ": " + m
+		} else {
+			msgs[i] = path + ": " + m
+		}
+	}
+	return errors.New(strings.Join(msgs, "\n"))
+}
+
+// where remembers the line of each setting for error messages.
+type where struct {
+	keys map[string]int // top-level key → line of its value
+	apps []map[string]int
+	// appLines holds the line each app entry starts on.
+	appLines []int
+}
+
+func positions(doc *yaml.Node) where {
+	w := where{keys: map[string]int{}}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		return w
+	}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := root.Content[i], root.Content[i+1]
+		w.keys[k.Value] = v.Line
+		if k.Value != "apps" || v.Kind != yaml.SequenceNode {
+			continue
+		}
+		for _, item := range v.Content {
+			w.appLines = append(w.appLines, item.Line)
+			m := map[string]int{}
+			for j := 0; j+1 < len(item.Content); j += 2 {
+				m[item.Content[j].Value] = item.Content[j+1].Line
+			}
+			w.apps = append(w.apps, m)
+		}
+	}
+	return w
+}
+
+func (w where) key(k string) int {
+	return w.keys[k]
+}
+
+func (w where) app(i int, k string) int {
+	if i < len(w.apps) {
+		if line, ok := w.apps[i][k]; ok {
+			return line
+		}
+	}
+	if i < len(w.appLines) {
+		return w.appLines[i]
+	}
+	return w.keys["apps"]
+}
+
+func (c *Config) errorf(line int, format string, args ...any) error {
+	if line > 0 {
+		return fmt.Errorf("%s:%d: %s", c.Path, line, fmt.Sprintf(format, args...))
+	}
+	return fmt.Errorf("%s: %s", c.Path, fmt.Sprintf(format, args...))
+}
+
+func (c *Config) check(w where, profiles []string) error {
+	if c.Listen == "" {
+		c.Listen = DefaultListen
+	}
+	if err := checkListen(c.Listen); err != nil {
+		return c.errorf(w.key("listen"), "listen: %v", err)
+	}
+	if c.Database == "" {
+		c.Database = DefaultDatabase
+	}
+	if c.PublicURL == "" {
+		c.PublicURL = "http://" + reachable(c.Listen)
+	} else if err := checkPublicURL(c.PublicURL); err != nil {
+		return c.errorf(w.key("public_url"), "public_url: %v", err)
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	switch {
+	case c.MaxRequestBytes == 0:
+		c.MaxRequestBytes = DefaultMaxRequestBytes
+	case c.MaxRequestBytes < 1024:
+		return c.errorf(w.key("max_request_bytes"), "max_request_bytes: %d is too small; IdP requests need at least 1024 bytes", c.MaxRequestBytes)
+	}
+	if c.Log.Level == "" {
+		c.Log.Level = "info"
+	}
+	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
+		return c.errorf(w.key("log"), "log.level: %q is not one of debug, info, warn, error", c.Log.Level)
+	}
+	if c.Log.Format == "" {
+		c.Log.Format = "auto"
+	}
+	if !slices.Contains([]string{"auto", "text", "json"}, c.Log.Format) {
+		return c.errorf(w.key("log"), "log.format: %q is not one of auto, text, json", c.Log.Format)
+	}
+	if len(c.Apps) == 0 {
+		return c.errorf(w.key("apps"), "apps: configure at least one app, for example:\n  apps:\n    - name: acme\n      profile: manual")
+	}
+	seen := map[string]int{}
+	for i := range c.Apps {
+		a := &c.Apps[i]
+		if a.Name == "" {
+			return c.errorf(w.app(i, "name"), "app %d has no name", i+1)
+		}
+		if !scim.AppNamePattern.MatchString(a.Name) {
+			return c.errorf(w.app(i, "name"), "app name %q: use lower-case letters, digits and inner dashes (it becomes part of URLs)", a.Name)
+		}
+		if first, dup := seen[a.Name]; dup {
+			return c.errorf(w.app(i, "name"), "app %q is already defined on line %d", a.Name, w.app(first, "name"))
+		}
+		seen[a.Name] = i
+		if a.Profile == "" {
+			a.Profile = DefaultProfile
+		}
+		if !slices.Contains(profiles, a.Profile) {
+			return c.errorf(w.app(i, "profile"), "app %q: unknown profile %q (known: %s)", a.Name, a.Profile, strings.Join(profiles, ", "))
+		}
+	}
+	return nil
+}
+
+func checkListen(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%q is not a host:port address such as 127.0.0.1:8080", addr)
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("%q: port %q is not a number from 0 to 65535", addr, port)
+	}
+	if host != "" && net.ParseIP(host) == nil && !validHostname(host) {
+		return fmt.Errorf("%q: %q is neither an IP address nor a host name", addr, host)
+	}
+	return nil
+}
+
+var hostname = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$`)
+
+func validHostname(h string) bool { return len(h) <= 253 && hostname.MatchString(h) }
+
+// reachable turns a listen address into one a client on this machine can
+// use: an empty or wildcard host becomes localhost.
+func reachable(listen string) string {
+	host, port, _ := net.SplitHostPort(listen)
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+func checkPublicURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%q is not an http(s) URL such as https://scim.example.com", s)
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("%q must not have a query or fragment", s)
+	}
+	return nil
+}

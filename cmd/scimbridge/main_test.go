@@ -1,0 +1,164 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// runCLI runs the command line in-process.
+func runCLI(t *testing.T, environ map[string]string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	e := &env{stdout: &out, stderr: &errOut, getenv: func(k string) string { return environ[k] }}
+	code = run(context.Background(), e, args)
+	return code, out.String(), errOut.String()
+}
+
+func writeConfig(t *testing.T, dir, body string) string {
+	t.Helper()
+	p := filepath.Join(dir, "scimbridge.yaml")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestHelpOnEveryCommand(t *testing.T) {
+	for _, args := range [][]string{
+		{"help"}, {"-h"}, {"--help"},
+		{"serve", "-help"}, {"serve", "--help"}, {"help", "serve"},
+		{"token", "-help"}, {"token", "create", "-help"}, {"token", "list", "--help"}, {"token", "revoke", "-h"},
+		{"version", "-help"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, nil, args...)
+			if code != 0 || !strings.Contains(stdout, "Usage") || stderr != "" {
+				t.Errorf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+			}
+			if n := strings.Count(stdout, "Usage"); n != 1 {
+				t.Errorf("usage printed %d times:\n%s", n, stdout)
+			}
+		})
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeConfig(t, dir, "apps:\n  - name: acme\n")
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{nil, "Usage"},
+		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
+		{[]string{"serve", "-config", cfg, "extra"}, `unexpected argument "extra"`},
+		{[]string{"serve", "-port", "1"}, "flag provided but not defined: -port"},
+		{[]string{"token"}, "which token command"},
+		{[]string{"token", "mint"}, `unknown token command "mint"`},
+		{[]string{"token", "create", "-config", cfg}, "-app is required"},
+		{[]string{"token", "revoke", "-config", cfg}, "exactly one token id"},
+		{[]string{"version", "now"}, `unexpected argument "now"`},
+	}
+	for _, c := range cases {
+		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
+			code, _, stderr := runCLI(t, nil, c.args...)
+			if code != 2 || !strings.Contains(stderr, c.want) {
+				t.Errorf("exit %d, stderr %q; want exit 2 and %q", code, stderr, c.want)
+			}
+		})
+	}
+}
+
+var tokenShape = regexp.MustCompile(`^sbt_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$`)
+
+func TestTokenCommands(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeConfig(t, dir, "database: sb.db\napps:\n  - name: acme\n  - name: beta\n")
+
+	code, stdout, stderr := runCLI(t, nil, "token", "create", "-config", cfg, "-app", "acme", "-description", "Okta prod")
+	if code != 0 {
+		t.Fatalf("create: exit %d: %s", code, stderr)
+	}
+	tok := strings.TrimSuffix(stdout, "\n")
+	if !tokenShape.MatchString(tok) || strings.Count(stdout, "\n") != 1 {
+		t.Fatalf("create printed %q, want the token alone on one line", stdout)
+	}
+	id := tok[4:20]
+	if !strings.Contains(stderr, id) {
+		t.Errorf("stderr %q does not name the token id", stderr)
+	}
+	if code, _, _ := runCLI(t, nil, "token", "create", "-config", cfg, "-app", "beta"); code != 0 {
+		t.Fatal("create for beta failed")
+	}
+
+	code, stdout, _ = runCLI(t, nil, "token", "list", "-config", cfg)
+	if code != 0 || !strings.Contains(stdout, id) || !strings.Contains(stdout, "Okta prod") || !strings.Contains(stdout, "active") {
+		t.Errorf("list: exit %d\n%s", code, stdout)
+	}
+	if strings.Contains(stdout, tok[21:]) {
+		t.Error("list shows the secret")
+	}
+
+	code, stdout, _ = runCLI(t, nil, "token", "list", "-config", cfg, "-app", "acme", "-json")
+	var rows []map[string]any
+	if err := json.Unmarshal([]byte(stdout), &rows); code != 0 || err != nil {
+		t.Fatalf("list -json: exit %d, %v: %s", code, err, stdout)
+	}
+	if len(rows) != 1 || rows[0]["id"] != id || rows[0]["app"] != "acme" || rows[0]["revoked"] != nil {
+		t.Errorf("list -json -app acme = %v", rows)
+	}
+
+	// Flags may come after the id.
+	if code, stdout, stderr := runCLI(t, nil, "token", "revoke", id, "-config", cfg); code != 0 || !strings.Contains(stdout, "revoked token "+id) {
+		t.Fatalf("revoke: exit %d %q %q", code, stdout, stderr)
+	}
+	_, stdout, _ = runCLI(t, nil, "token", "list", "-config", cfg, "-app", "acme")
+	if !strings.Contains(stdout, "revoked") {
+		t.Errorf("list after revoke:\n%s", stdout)
+	}
+	if code, _, stderr := runCLI(t, nil, "token", "revoke", "-config", cfg, "0000000000000000"); code != 1 || !strings.Contains(stderr, "no token with id") {
+		t.Errorf("revoke unknown: exit %d %q", code, stderr)
+	}
+	if code, _, stderr := runCLI(t, nil, "token", "create", "-config", cfg, "-app", "gamma"); code != 1 || !strings.Contains(stderr, `no app "gamma"`) || !strings.Contains(stderr, "acme, beta") {
+		t.Errorf("create for unknown app: exit %d %q", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "sb.db")); err != nil {
+		t.Errorf("database not beside the config: %v", err)
+	}
+}
+
+func TestConfigFallbacks(t *testing.T) {
+	envDir, cwdDir := t.TempDir(), t.TempDir()
+	envCfg := writeConfig(t, envDir, "apps:\n  - name: fromenv\n")
+	writeConfig(t, cwdDir, "apps:\n  - name: fromcwd\n")
+	t.Chdir(cwdDir)
+
+	code, _, stderr := runCLI(t, map[string]string{"SCIMBRIDGE_CONFIG": envCfg}, "token", "create", "-app", "fromenv")
+	if code != 0 {
+		t.Errorf("SCIMBRIDGE_CONFIG not used: %s", stderr)
+	}
+	code, _, stderr = runCLI(t, nil, "token", "create", "-app", "fromcwd")
+	if code != 0 {
+		t.Errorf("./scimbridge.yaml not used: %s", stderr)
+	}
+	// -config wins over the environment.
+	code, _, stderr = runCLI(t, map[string]string{"SCIMBRIDGE_CONFIG": envCfg}, "token", "create", "-config", "scimbridge.yaml", "-app", "fromcwd")
+	if code != 0 {
+		t.Errorf("-config did not win: %s", stderr)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	for _, args := range [][]string{{"version"}, {"--version"}} {
+		code, stdout, _ := runCLI(t, nil, args...)
+		if code != 0 || !strings.HasPrefix(stdout, "scimbridge ") || !strings.Contains(stdout, "go1.") {
+			t.Errorf("%v: exit %d %q", args, code, stdout)
+		}
+	}
+}

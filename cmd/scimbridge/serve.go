@@ -1,0 +1,141 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/scimbridge/scimbridge/adapters"
+	"github.com/scimbridge/scimbridge/cmd/scimbridge/internal/config"
+	"github.com/scimbridge/scimbridge/scim"
+	"github.com/scimbridge/scimbridge/scim/store/sqlite"
+)
+
+const serveUsage = `Usage: scimbridge serve [-config FILE]
+
+Runs the SCIM server: one SCIM 2.0 endpoint per configured app at
+<public_url>/apps/<app>/scim/v2/, and GET /healthz. Stops cleanly on
+SIGINT or SIGTERM, finishing the requests in flight.
+`
+
+// shutdownGrace is how long requests in flight get to finish on shutdown.
+const shutdownGrace = 20 * time.Second
+
+func runServe(ctx context.Context, e *env, args []string) error {
+	fs := flagSet(e, "serve", serveUsage)
+	cfgFlag := configFlag(fs)
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usageError{fmt.Sprintf("unexpected argument %q", rest[0])}
+	}
+	cfg, err := config.Load(configPath(e, *cfgFlag), adapters.ProfileNames())
+	if err != nil {
+		return err
+	}
+	log := newLogger(e.stderr, cfg.Log)
+
+	db, err := sqlite.Open(ctx, cfg.DatabasePath(), sqlite.Options{Logger: log})
+	if err != nil {
+		return fmt.Errorf("database: %w", err)
+	}
+	defer db.Close()
+
+	srv, err := scim.NewServer(scim.Config{
+		Store:        db,
+		Apps:         cfg.AppNames(),
+		BaseURL:      cfg.PublicURL,
+		MaxBodyBytes: cfg.MaxRequestBytes,
+		Logger:       log,
+	})
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+
+	mux := http.NewServeMux()
+	mux.Handle("/apps/", srv.Handler())
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		w.Header().Set("Content-Type", "application/json")
+		if err := db.Ping(ctx); err != nil {
+			log.Error("health check failed", "error", err)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			io.WriteString(w, `{"status":"unavailable"}`+"\n")
+			return
+		}
+		io.WriteString(w, `{"status":"ok"}`+"\n")
+	})
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	hs := &http.Server{
+		Handler:           scim.AccessLog(log, mux),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+	log.Info("scimbridge is serving",
+		"version", version(),
+		"listen", ln.Addr().String(),
+		"public_url", cfg.PublicURL,
+		"database", cfg.DatabasePath(),
+		"apps", cfg.AppNames())
+	for _, app := range cfg.AppNames() {
+		log.Info("SCIM endpoint", "app", app, "url", cfg.PublicURL+"/apps/"+app+"/scim/v2/")
+	}
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		log.Warn("requests still running at shutdown were cut off", "error", err)
+	}
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// newLogger builds the process logger. "auto" writes text to a terminal
+// and JSON otherwise.
+func newLogger(w io.Writer, cfg config.Log) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	format := cfg.Format
+	if format == "auto" {
+		format = "json"
+		if f, ok := w.(*os.File); ok {
+			if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+				format = "text"
+			}
+		}
+	}
+	if format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}

@@ -1,0 +1,390 @@
+// Package scim is the IdP-facing side of scimbridge: one SCIM 2.0 service
+// provider per app at /apps/{app}/scim/v2/, built on
+// github.com/elimity-com/scim, with bearer-token authentication, IdP quirk
+// normalisation, and the shadow directory behind it.
+package scim
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strings"
+
+	elimity "github.com/elimity-com/scim"
+	"github.com/elimity-com/scim/optional"
+
+	"github.com/scimbridge/scimbridge/scim/catalog"
+	"github.com/scimbridge/scimbridge/scim/store"
+)
+
+const contentType = "application/scim+json"
+
+// Defaults for Config fields left zero.
+const (
+	DefaultMaxBodyBytes = 1 << 20
+	DefaultPageSize     = 100
+	DefaultMaxPageSize  = 1000
+)
+
+// AppNamePattern is what an app name may look like; it becomes part of URLs.
+var AppNamePattern = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`)
+
+// Config configures a Server.
+type Config struct {
+	Store store.Store
+	// Apps are the names of the apps served.
+	Apps []string
+	// BaseURL is the externally visible URL scimbridge is reached at, such
+	// as https://scim.example.com; it prefixes meta.location and $ref.
+	BaseURL string
+	// MaxBodyBytes bounds request bodies (default DefaultMaxBodyBytes).
+	MaxBodyBytes int64
+	// DefaultPageSize is the count of a list request that gives none;
+	// MaxPageSize caps count.
+	DefaultPageSize int
+	MaxPageSize     int
+	Logger          *slog.Logger
+}
+
+// Server serves the SCIM endpoints of every app.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	cat     *catalog.Catalog
+	auth    *authenticator
+	apps    map[string]*appHandler
+	stop    context.CancelFunc
+	stopped chan struct{}
+}
+
+// NewServer checks cfg and prepares the per-app SCIM servers. Close stops
+// its background work.
+func NewServer(cfg Config) (*Server, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("scim: no store")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.MaxPageSize <= 0 {
+		cfg.MaxPageSize = DefaultMaxPageSize
+	}
+	if cfg.DefaultPageSize <= 0 {
+		cfg.DefaultPageSize = min(DefaultPageSize, cfg.MaxPageSize)
+	}
+	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	s := &Server{
+		cfg:     cfg,
+		log:     cfg.Logger,
+		cat:     catalog.New(),
+		auth:    newAuthenticator(cfg.Store, cfg.Logger),
+		apps:    map[string]*appHandler{},
+		stopped: make(chan struct{}),
+	}
+	for _, name := range cfg.Apps {
+		if !AppNamePattern.MatchString(name) {
+			return nil, fmt.Errorf("scim: app name %q: use lower-case letters, digits and inner dashes", name)
+		}
+		if _, dup := s.apps[name]; dup {
+			return nil, fmt.Errorf("scim: app %q given twice", name)
+		}
+		a, err := newAppHandler(s, name)
+		if err != nil {
+			return nil, err
+		}
+		s.apps[name] = a
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stop = cancel
+	go func() {
+		defer close(s.stopped)
+		s.auth.recordTouches(ctx)
+	}()
+	return s, nil
+}
+
+// Close stops the server's background work. It does not close the store.
+func (s *Server) Close() {
+	s.stop()
+	<-s.stopped
+}
+
+// Handler returns the handler for everything under /apps/.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/apps/{app}/scim/v2/{rest...}", s.serveSCIM)
+	mux.HandleFunc("/apps/{app}/scim/v2", s.serveSCIM)
+	mux.HandleFunc("/apps/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, &Error{Status: http.StatusNotFound, Detail: "no such endpoint; SCIM lives at /apps/{app}/scim/v2/"})
+	})
+	return mux
+}
+
+// appHandler is one app's SCIM service provider.
+type appHandler struct {
+	s      *Server
+	name   string
+	base   string // absolute URL of the app's SCIM root, without trailing slash
+	lib    elimity.Server
+	users  *userHandler
+	groups *groupHandler
+}
+
+func newAppHandler(s *Server, name string) (*appHandler, error) {
+	a := &appHandler{s: s, name: name, base: s.cfg.BaseURL + "/apps/" + name + "/scim/v2"}
+	a.users = &userHandler{a: a, res: s.cat.User}
+	a.groups = &groupHandler{a: a, res: s.cat.Group}
+	lib, err := elimity.NewServer(&elimity.ServerArgs{
+		ServiceProviderConfig: &elimity.ServiceProviderConfig{MaxResults: s.cfg.MaxPageSize, SupportFiltering: true},
+		ResourceTypes: []elimity.ResourceType{
+			{
+				ID:          optional.NewString("User"),
+				Name:        "User",
+				Endpoint:    "/Users",
+				Description: optional.NewString("User Account"),
+				Schema:      s.cat.User.Core,
+				SchemaExtensions: []elimity.SchemaExtension{
+					{Schema: s.cat.User.Extensions[0]},
+					{Schema: s.cat.User.Extensions[1]},
+				},
+				Handler: a.users,
+			},
+			{
+				ID:          optional.NewString("Group"),
+				Name:        "Group",
+				Endpoint:    "/Groups",
+				Description: optional.NewString("Group"),
+				Schema:      s.cat.Group.Core,
+				Handler:     a.groups,
+			},
+		},
+	}, elimity.WithBaseURL(a.base), elimity.WithLogger(libraryLogger{s.log}))
+	if err != nil {
+		return nil, fmt.Errorf("scim: app %s: %w", name, err)
+	}
+	a.lib = lib
+	return a, nil
+}
+
+// libraryLogger passes on the library's messages and errors but never the
+// other values it logs, which can be whole resources with personal data.
+type libraryLogger struct{ log *slog.Logger }
+
+func (l libraryLogger) Error(args ...any) {
+	var msg string
+	var errText string
+	for i, a := range args {
+		if i == 0 {
+			msg, _ = a.(string)
+		}
+		if err, ok := a.(error); ok {
+			errText = err.Error()
+		}
+	}
+	l.log.Error("scim library: "+msg, "error", errText)
+}
+
+// route is one endpoint a request can reach, found from its path.
+type route int
+
+const (
+	routeNone route = iota
+	routeSPC
+	routeSchemas
+	routeResourceTypes
+	routeCollection // /Users, /Groups
+	routeSearch     // /Users/.search, /Groups/.search
+	routeResource   // /Users/{id}, /Groups/{id}
+)
+
+func (s *Server) serveSCIM(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", contentType)
+	name := r.PathValue("app")
+	setRequestApp(r.Context(), name)
+	if err := s.auth.check(r, name); err != nil {
+		writeError(w, classify(r.Context(), s.log, err))
+		return
+	}
+	a, ok := s.apps[name]
+	if !ok {
+		// A token for an app that has left the configuration.
+		writeError(w, errUnauthorized)
+		return
+	}
+	a.serve(w, r, "/"+strings.TrimSuffix(r.PathValue("rest"), "/"))
+}
+
+func (a *appHandler) serve(w http.ResponseWriter, r *http.Request, path string) {
+	rt, res := a.route(path)
+	if rt == routeNone {
+		writeError(w, &Error{Status: http.StatusNotFound, Detail: "no such endpoint: " + path})
+		return
+	}
+	if allowed := allowedMethods(rt); !strings.Contains(" "+allowed+" ", " "+r.Method+" ") {
+		w.Header().Set("Allow", strings.ReplaceAll(allowed, " ", ", "))
+		writeError(w, &Error{Status: http.StatusMethodNotAllowed, Detail: r.Method + " is not allowed here; use " + allowed})
+		return
+	}
+	if r.Method == http.MethodPost || r.Method == http.MethodPut || r.Method == http.MethodPatch {
+		body, err := a.readBody(w, r, res, rt)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.ContentLength = int64(len(body))
+	}
+	switch {
+	case rt == routeSPC:
+		a.serviceProviderConfig(w, r)
+	case rt == routeCollection && r.Method == http.MethodGet:
+		a.listFromQuery(w, r, res)
+	case rt == routeSearch:
+		a.search(w, r, res)
+	case rt == routeResource && r.Method == http.MethodPatch:
+		writeError(w, &Error{Status: http.StatusNotImplemented, Detail: "PATCH is not supported yet; use PUT"})
+	default:
+		lr := r.Clone(r.Context())
+		lr.URL.Path = "/v2" + path
+		lr.URL.RawPath = ""
+		a.lib.ServeHTTP(w, lr)
+	}
+}
+
+func (a *appHandler) route(path string) (route, *catalog.Resource) {
+	switch path {
+	case "/ServiceProviderConfig":
+		return routeSPC, nil
+	case "/Schemas":
+		return routeSchemas, nil
+	case "/ResourceTypes":
+		return routeResourceTypes, nil
+	}
+	if strings.HasPrefix(path, "/Schemas/") {
+		return routeSchemas, nil
+	}
+	if strings.HasPrefix(path, "/ResourceTypes/") {
+		return routeResourceTypes, nil
+	}
+	for _, res := range []*catalog.Resource{a.s.cat.User, a.s.cat.Group} {
+		switch {
+		case path == res.Endpoint:
+			return routeCollection, res
+		case path == res.Endpoint+"/.search":
+			return routeSearch, res
+		case strings.HasPrefix(path, res.Endpoint+"/") && !strings.Contains(path[len(res.Endpoint)+1:], "/"):
+			return routeResource, res
+		}
+	}
+	return routeNone, nil
+}
+
+func allowedMethods(rt route) string {
+	switch rt {
+	case routeCollection:
+		return "GET POST"
+	case routeSearch:
+		return "POST"
+	case routeResource:
+		return "GET PUT PATCH DELETE"
+	}
+	return "GET"
+}
+
+// readBody reads a request body within the size limit, checks that it is
+// JSON, and applies the normalisation rules to resource bodies.
+func (a *appHandler) readBody(w http.ResponseWriter, r *http.Request, res *catalog.Resource, rt route) ([]byte, *Error) {
+	limit := a.s.cfg.MaxBodyBytes
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		return nil, &Error{Status: http.StatusRequestEntityTooLarge, Detail: fmt.Sprintf("the request body is larger than %d bytes", limit)}
+	case err != nil:
+		return nil, badRequest("invalidSyntax", "the request body could not be read")
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, badRequest("invalidSyntax", "the request body is empty; send a JSON object")
+	}
+	var doc any
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(&doc); err != nil {
+		return nil, badRequest("invalidSyntax", "the request body is not valid JSON: %s", jsonProblem(err))
+	}
+	if dec.More() {
+		return nil, badRequest("invalidSyntax", "the request body holds more than one JSON value")
+	}
+	obj, ok := doc.(map[string]any)
+	if !ok {
+		return nil, badRequest("invalidSyntax", "the request body must be a JSON object")
+	}
+	if (rt == routeCollection && r.Method == http.MethodPost) || (rt == routeResource && r.Method == http.MethodPut) {
+		if err := normalizeResource(res, obj); err != nil {
+			return nil, err
+		}
+		out, err := json.Marshal(obj)
+		if err != nil {
+			return nil, badRequest("invalidSyntax", "the request body could not be re-encoded")
+		}
+		return out, nil
+	}
+	return body, nil
+}
+
+func jsonProblem(err error) string {
+	var syn *json.SyntaxError
+	if errors.As(err, &syn) {
+		return fmt.Sprintf("%s (at byte %d)", syn.Error(), syn.Offset)
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return "it ends too early"
+	}
+	return err.Error()
+}
+
+func (a *appHandler) serviceProviderConfig(w http.ResponseWriter, r *http.Request) {
+	spc := map[string]any{
+		"schemas":          []string{"urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"},
+		"documentationUri": "https://github.com/scimbridge/scimbridge/tree/main/docs",
+		"patch":            map[string]any{"supported": false},
+		"bulk":             map[string]any{"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
+		"filter":           map[string]any{"supported": true, "maxResults": a.s.cfg.MaxPageSize},
+		"changePassword":   map[string]any{"supported": false},
+		"sort":             map[string]any{"supported": true},
+		"etag":             map[string]any{"supported": false},
+		"authenticationSchemes": []map[string]any{{
+			"type":        "oauthbearertoken",
+			"name":        "OAuth Bearer Token",
+			"description": "A bearer token created with `scimbridge token create`, scoped to this app.",
+			"primary":     true,
+		}},
+		"meta": map[string]any{
+			"resourceType": "ServiceProviderConfig",
+			"location":     a.base + "/ServiceProviderConfig",
+		},
+	}
+	writeJSON(w, http.StatusOK, spc)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		writeError(w, &Error{Status: http.StatusInternalServerError, Detail: "internal server error"})
+		return
+	}
+	w.Header().Set("Content-Type", contentType)
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
