@@ -38,10 +38,10 @@ func ParseFilter(res *catalog.Resource, raw string) (Expr, error) {
 	if len(raw) > MaxFilterLength {
 		return nil, filterErr("the filter is longer than %d characters", MaxFilterLength)
 	}
-	if strings.Contains(strings.ToLower(raw), strings.ToLower(placeholder)) {
+	if strings.Contains(strings.ToLower(withoutStrings(raw)), strings.ToLower(placeholder)) {
 		return nil, filterErr("unknown attribute in filter")
 	}
-	outer, paths, err := liftValuePaths(raw)
+	outer, paths, err := liftValuePaths(upperHexEscapes(raw))
 	if err != nil {
 		return nil, err
 	}
@@ -185,6 +185,56 @@ func liftSubComparison(s string, dot int, lp *liftedPath) (int, error) {
 	}
 	lp.vals = s[valStart:valEnd]
 	return valEnd, nil
+}
+
+// upperHexEscapes upper-cases the hex digits of \uXXXX escapes inside
+// string literals. JSON, whose strings SCIM filters use, allows both cases
+// ("\u00e9", as Go and JavaScript encoders write it); filter-parser's
+// grammar only "A"-"F". The length is kept, so positions in errors hold.
+func upperHexEscapes(s string) string {
+	if !strings.Contains(s, `\u`) {
+		return s
+	}
+	b := []byte(s)
+	inString := false
+	for i := 0; i < len(b); i++ {
+		switch {
+		case !inString:
+			inString = b[i] == '"'
+		case b[i] == '"':
+			inString = false
+		case b[i] == '\\':
+			if i+1 < len(b) && b[i+1] == 'u' {
+				for k := i + 2; k < i+6 && k < len(b); k++ {
+					if b[k] >= 'a' && b[k] <= 'f' {
+						b[k] -= 'a' - 'A'
+					}
+				}
+			}
+			i++ // the escaped character
+		}
+	}
+	return string(b)
+}
+
+// withoutStrings returns s with the contents of its string literals
+// removed, or s itself when a literal is never closed.
+func withoutStrings(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		if s[i] != '"' {
+			b.WriteByte(s[i])
+			i++
+			continue
+		}
+		end, err := skipString(s, i)
+		if err != nil {
+			return s
+		}
+		b.WriteString(`""`)
+		i = end
+	}
+	return b.String()
 }
 
 // skipString returns the index just after the string literal that starts

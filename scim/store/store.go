@@ -76,6 +76,10 @@ type Tx interface {
 
 // User is a shadow-directory user.
 type User struct {
+	// ID is assigned by the SCIM layer: a lower-case UUID. Backends may
+	// rely on ids being in folded form when comparing them with a folded
+	// filter value (the value sub-attributes of members and groups are
+	// caseExact false).
 	ID         string
 	UserName   string
 	ExternalID string // empty when the IdP sent none
@@ -153,7 +157,8 @@ type Load struct {
 type List struct {
 	Filter query.Expr  // nil: everything
 	Sort   *query.Sort // nil: creation order
-	// StartIndex is 1-based. Count 0 asks for the total only.
+	// StartIndex is 1-based; values below 1 count as 1 (RFC 7644
+	// §3.4.2.4). Count 0 asks for the total only.
 	StartIndex int
 	Count      int
 	Load       Load

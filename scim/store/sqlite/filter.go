@@ -65,7 +65,16 @@ func unsupported(format string, args ...any) error {
 // translate renders a filter as a WHERE clause for t, scoped to app.
 func translate(t *table, app string, f query.Expr) (string, []any, error) {
 	b := &builder{app: app, args: []any{app}}
-	b.sql.WriteString(t.alias + ".app = ?")
+	if t.keyedBySubquery(f) {
+		// Without statistics SQLite takes "app = ?" for selective and
+		// walks every row of the app, testing each against the subquery.
+		// The subquery is scoped to the app itself, so the app test is
+		// redundant here: mark it as nearly always true, and the planner
+		// looks the subquery's rows up by primary key instead.
+		b.sql.WriteString("likelihood(" + t.alias + ".app = ?, 0.9375)")
+	} else {
+		b.sql.WriteString(t.alias + ".app = ?")
+	}
 	if f == nil {
 		return b.sql.String(), b.args, nil
 	}
@@ -75,6 +84,25 @@ func translate(t *table, app string, f query.Expr) (string, []any, error) {
 	}
 	b.sql.WriteString(")")
 	return b.sql.String(), b.args, nil
+}
+
+// keyedBySubquery reports whether f, or one of its top-level conjuncts, is
+// a value path over a side table (emails, group membership), which
+// userAny and groupAny render as "pk IN (subquery on an index)".
+func (t *table) keyedBySubquery(f query.Expr) bool {
+	switch f := f.(type) {
+	case *query.And:
+		return t.keyedBySubquery(f.Left) || t.keyedBySubquery(f.Right)
+	case *query.Any:
+		if f.Filter == nil {
+			return false
+		}
+		if t == users {
+			return f.Attr.Is("emails") || f.Attr.Is("groups")
+		}
+		return t == groups && f.Attr.Is("members")
+	}
+	return false
 }
 
 // orderBy renders the ORDER BY list: the sort attribute with missing values
@@ -399,7 +427,10 @@ func groupAny(b *builder, a *catalog.Attribute, f query.Expr) error {
 func jsonAny(b *builder, doc string, a *catalog.Attribute, f query.Expr) error {
 	path := attrJSONPath(a)
 	if f == nil {
-		b.sql.WriteString("(json_array_length(" + doc + ", '" + path + "') > 0)")
+		// json_array_length is NULL when the attribute is absent; coalesce
+		// keeps the test two-valued, so that "not (phoneNumbers pr)"
+		// matches users without phone numbers.
+		b.sql.WriteString("(coalesce(json_array_length(" + doc + ", '" + path + "'), 0) > 0)")
 		return nil
 	}
 	b.sql.WriteString("EXISTS (SELECT 1 FROM json_each(" + doc + ", '" + path + "') j WHERE ")
@@ -446,7 +477,7 @@ func memberColumn(a *catalog.Attribute) (column, error) {
 	case "value":
 		return column{sql: "mu.id", kind: text, folded: true, notNull: true}, nil
 	case "display":
-		return column{sql: "coalesce(json_extract(mu.attrs, '$.displayName'), mu.user_name)", kind: text, caseless: true, notNull: true}, nil
+		return column{sql: "coalesce(nullif(json_extract(mu.attrs, '$.displayName'), ''), mu.user_name)", kind: text, caseless: true, notNull: true}, nil
 	case "type":
 		return column{sql: "'User'", kind: text, caseless: true, notNull: true}, nil
 	}

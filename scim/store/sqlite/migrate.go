@@ -46,6 +46,8 @@ func migrate(ctx context.Context, q connQuerier, component string, steps []strin
 // migrations of the shadow directory. Folded copies (…_fold) hold
 // store.Fold of the value, for case-insensitive unique indexes and lookups.
 // Times are UTC text in a fixed-width layout, so they sort as they compare.
+// The (app) indexes hold each app's rows in creation (pk) order, so that
+// unfiltered pages come out without sorting the whole app.
 var migrations = []string{
 	`CREATE TABLE scim_users (
 		pk INTEGER PRIMARY KEY,
@@ -59,6 +61,7 @@ var migrations = []string{
 		created TEXT NOT NULL,
 		modified TEXT NOT NULL
 	);
+	CREATE INDEX scim_users_app ON scim_users(app);
 	CREATE UNIQUE INDEX scim_users_id ON scim_users(app, id);
 	CREATE UNIQUE INDEX scim_users_user_name ON scim_users(app, user_name_fold);
 	CREATE INDEX scim_users_external_id ON scim_users(app, external_id);
@@ -95,6 +98,7 @@ var migrations = []string{
 		created TEXT NOT NULL,
 		modified TEXT NOT NULL
 	);
+	CREATE INDEX scim_groups_app ON scim_groups(app);
 	CREATE UNIQUE INDEX scim_groups_id ON scim_groups(app, id);
 	CREATE UNIQUE INDEX scim_groups_display_name ON scim_groups(app, display_name_fold);
 	CREATE INDEX scim_groups_external_id ON scim_groups(app, external_id);

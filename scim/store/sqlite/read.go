@@ -82,6 +82,7 @@ func (r reader) GetUser(ctx context.Context, app, id string, opts store.Load) (s
 }
 
 func (r reader) ListUsers(ctx context.Context, app string, q store.List) (store.Page[store.User], error) {
+	q.StartIndex = max(q.StartIndex, 1)
 	where, args, err := translate(users, app, q.Filter)
 	if err != nil {
 		return store.Page[store.User]{}, err
@@ -92,8 +93,7 @@ func (r reader) ListUsers(ctx context.Context, app string, q store.List) (store.
 	}
 	var page store.Page[store.User]
 	if q.Count > 0 {
-		rows, err := r.q.query(ctx, `SELECT `+userColumns+` FROM `+userFrom+` WHERE `+where+` ORDER BY `+order+` LIMIT ? OFFSET ?`,
-			append(args, q.Count, q.StartIndex-1)...)
+		rows, err := r.q.query(ctx, listUsersSQL(where, order), append(args, q.Count, q.StartIndex-1)...)
 		if err != nil {
 			return page, fmt.Errorf("list users: %w", err)
 		}
@@ -124,11 +124,26 @@ func (r reader) ListUsers(ctx context.Context, app string, q store.List) (store.
 			return page, nil
 		}
 	}
-	if err := r.q.queryRow(ctx, `SELECT count(*) FROM scim_users u WHERE `+where, args...).Scan(&page.Total); err != nil {
+	if err := r.q.queryRow(ctx, countUsersSQL(where), args...).Scan(&page.Total); err != nil {
 		return page, fmt.Errorf("count users: %w", err)
 	}
 	return page, nil
 }
+
+// The list and count statements, built from translate's WHERE clause and
+// orderBy's ORDER BY list. The list statement takes LIMIT and OFFSET as its
+// last two parameters.
+func listUsersSQL(where, order string) string {
+	return `SELECT ` + userColumns + ` FROM ` + userFrom + ` WHERE ` + where + ` ORDER BY ` + order + ` LIMIT ? OFFSET ?`
+}
+
+func countUsersSQL(where string) string { return `SELECT count(*) FROM scim_users u WHERE ` + where }
+
+func listGroupsSQL(where, order string) string {
+	return `SELECT ` + groupColumns + ` FROM scim_groups g WHERE ` + where + ` ORDER BY ` + order + ` LIMIT ? OFFSET ?`
+}
+
+func countGroupsSQL(where string) string { return `SELECT count(*) FROM scim_groups g WHERE ` + where }
 
 // knownTotal works out the total from a page that was not full, which
 // saves a count over the whole result.
@@ -230,6 +245,7 @@ func (r reader) GetGroup(ctx context.Context, app, id string, opts store.Load) (
 }
 
 func (r reader) ListGroups(ctx context.Context, app string, q store.List) (store.Page[store.Group], error) {
+	q.StartIndex = max(q.StartIndex, 1)
 	where, args, err := translate(groups, app, q.Filter)
 	if err != nil {
 		return store.Page[store.Group]{}, err
@@ -240,8 +256,7 @@ func (r reader) ListGroups(ctx context.Context, app string, q store.List) (store
 	}
 	var page store.Page[store.Group]
 	if q.Count > 0 {
-		rows, err := r.q.query(ctx, `SELECT `+groupColumns+` FROM scim_groups g WHERE `+where+` ORDER BY `+order+` LIMIT ? OFFSET ?`,
-			append(args, q.Count, q.StartIndex-1)...)
+		rows, err := r.q.query(ctx, listGroupsSQL(where, order), append(args, q.Count, q.StartIndex-1)...)
 		if err != nil {
 			return page, fmt.Errorf("list groups: %w", err)
 		}
@@ -274,7 +289,7 @@ func (r reader) ListGroups(ctx context.Context, app string, q store.List) (store
 			return page, nil
 		}
 	}
-	if err := r.q.queryRow(ctx, `SELECT count(*) FROM scim_groups g WHERE `+where, args...).Scan(&page.Total); err != nil {
+	if err := r.q.queryRow(ctx, countGroupsSQL(where), args...).Scan(&page.Total); err != nil {
 		return page, fmt.Errorf("count groups: %w", err)
 	}
 	return page, nil
@@ -288,7 +303,7 @@ func (r reader) loadMembers(ctx context.Context, rows []groupRow) error {
 		pks[i] = row.pk
 	}
 	list, _ := json.Marshal(pks)
-	rs, err := r.q.query(ctx, `SELECT m.group_pk, u.id, coalesce(json_extract(u.attrs, '$.displayName'), u.user_name)
+	rs, err := r.q.query(ctx, `SELECT m.group_pk, u.id, coalesce(nullif(json_extract(u.attrs, '$.displayName'), ''), u.user_name)
 		FROM scim_members m JOIN scim_users u ON u.pk = m.user_pk
 		WHERE m.group_pk IN (SELECT value FROM json_each(?))
 		ORDER BY m.group_pk, m.user_pk`, string(list))

@@ -1,0 +1,70 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/scimbridge/scimbridge/scim/query"
+)
+
+// Migrations is the shadow directory's migration list.
+var Migrations = migrations
+
+// ListSQL returns the list and count statements that ListUsers (resource
+// "User") or ListGroups (resource "Group") runs for filter f and sort s in
+// app, and their parameters: args for the count statement, args plus LIMIT
+// and OFFSET for the list statement.
+func ListSQL(resource, app string, f query.Expr, s *query.Sort) (list, count string, args []any, err error) {
+	t, listSQL, countSQL := users, listUsersSQL, countUsersSQL
+	if resource == "Group" {
+		t, listSQL, countSQL = groups, listGroupsSQL, countGroupsSQL
+	}
+	where, args, err := translate(t, app, f)
+	if err != nil {
+		return "", "", nil, err
+	}
+	order, err := orderBy(t, s)
+	if err != nil {
+		return "", "", nil, err
+	}
+	return listSQL(where, order), countSQL(where), args, nil
+}
+
+// QueryPlan returns the detail lines of EXPLAIN QUERY PLAN for q, planned
+// on a read connection.
+func (db *DB) QueryPlan(ctx context.Context, q string, args ...any) ([]string, error) {
+	rows, err := db.read.QueryContext(ctx, "EXPLAIN QUERY PLAN "+q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var (
+			id, parent, notUsed int
+			detail              string
+		)
+		if err := rows.Scan(&id, &parent, &notUsed, &detail); err != nil {
+			return nil, err
+		}
+		plan = append(plan, detail)
+	}
+	return plan, rows.Err()
+}
+
+// ExecWrite runs one statement in a write transaction of its own.
+func (db *DB) ExecWrite(ctx context.Context, q string, args ...any) error {
+	return db.writer.submit(ctx, func(*tx) error {
+		if _, err := db.writer.q.exec(ctx, q, args...); err != nil {
+			return fmt.Errorf("%s: %w", q, err)
+		}
+		return nil
+	})
+}
+
+// QueryInt runs a query that returns one integer on a read connection.
+func (db *DB) QueryInt(ctx context.Context, q string, args ...any) (int, error) {
+	var n int
+	err := db.read.QueryRowContext(ctx, q, args...).Scan(&n)
+	return n, err
+}
