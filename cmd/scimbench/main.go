@@ -1,0 +1,271 @@
+// Command scimbench load-tests the real scimbridge binary on loopback. It
+// starts the binary on a scratch database, loads users and groups over
+// SCIM the way an IdP's first provisioning run does, runs timed scenarios
+// and prints a Markdown table of the results against their targets.
+// "make bench" runs it; "scimbench -help" explains everything.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// warmup is the unmeasured run before each scenario's measured ones: it
+// fills connection pools and server caches.
+const warmup = time.Second
+
+const usageText = `Usage: scimbench [flags]
+(make bench runs: go run ./cmd/scimbench -binary bin/scimbridge)
+
+scimbench load-tests the real scimbridge binary on this machine. All its
+traffic goes to 127.0.0.1.
+
+ 1. It creates a temporary directory holding a config (one app "bench",
+    profile manual, a SQLite database in the directory, log level warn,
+    JSON), picks a free 127.0.0.1 port, creates a token with
+    "<binary> token create" and starts "<binary> serve" with its output in
+    server.log there. It waits up to 30s for GET /healthz to answer 200,
+    and shows the end of the server log if it does not.
+ 2. It loads -users users with POST /Users (Entra ID-style bodies: core and
+    enterprise schemas, externalId, userName user00042@example.com, name,
+    displayName, active, a work email, employeeNumber, department), then
+    -groups groups with POST /Groups, each with -members distinct random
+    users, on -concurrency workers. Any non-2xx answer stops the benchmark
+    with the status and body.
+ 3. It runs each scenario with -concurrency closed-loop clients (each sends
+    its next request when the previous one is answered): 1s unmeasured
+    warm-up, then -runs runs of -duration each.
+
+      scenario                              request                                   target
+      filter userName eq                    GET /Users?filter=userName eq "<existing  >= 3000 req/s,
+                                            user, letters in random case>"            p99 < 5 ms
+      POST /Users                           a new unique user; expects 201            >= 1000 req/s
+      GET /Groups excl. members count=100   GET /Groups?excludedAttributes=members    p99 < 50 ms
+                                            &count=100&startIndex=<random page>
+      GET /Groups with members count=100    GET /Groups?count=100&startIndex=<random  p99 < 600 ms
+      (Okta O15)                            page>
+      GET /Users/{id}                       a random loaded user                      none (report only)
+
+    Every response's status is checked (200, or 201 for POST). Every 100th
+    response of each client also has its body checked: exactly the one
+    matching user; the expected totalResults, page size and member count
+    (0 with members excluded); the id asked for or created. Anything
+    unexpected, including transport errors, counts as an error, warm-up
+    included; a scenario with errors fails.
+ 4. It samples the server's VmRSS from /proc/<pid>/status every 200ms for
+    the whole benchmark (Linux only) and reads VmHWM at the end. Target:
+    < 200 MB (10^6 bytes), judged on the larger of the two.
+
+Per run, req/s is answered requests over the run's time (requests in
+flight at the deadline are waited for), and p50 and p99 are exact
+nearest-rank percentiles of all latencies (from sending the request to
+reading the last body byte). The table shows the median across runs of
+each figure (the mean of the middle two for an even number of runs) and
+the min-max of req/s. The load rows show the loading rate and latencies.
+
+The report goes to stdout; progress goes to stderr. The server is stopped
+(SIGTERM, then SIGKILL after 10s) and the directory removed at the end,
+on error and on Ctrl-C, unless -keep.
+
+Exit status: 0 when every target is met, 1 when one is missed, a
+scenario had errors, the server exited badly or the benchmark failed, 2
+for bad flags.
+
+Flags:
+`
+
+// options are the benchmark's settings.
+type options struct {
+	binary      string
+	users       int
+	groups      int
+	members     int
+	concurrency int
+	duration    time.Duration
+	runs        int
+	warmup      time.Duration
+	keep        bool
+	quick       bool
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run runs the command line and returns the exit status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	o, err := parseFlags(args, stdout)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "scimbench: %v\nRun scimbench -help for usage.\n", err)
+		return 2
+	}
+	passed, err := bench(ctx, o, commandLine(args), stdout, stderr)
+	switch {
+	case ctx.Err() != nil:
+		fmt.Fprintln(stderr, "scimbench: interrupted")
+		return 1
+	case err != nil:
+		fmt.Fprintf(stderr, "scimbench: %v\n", err)
+		return 1
+	case !passed:
+		return 1
+	}
+	return 0
+}
+
+// parseFlags parses and checks the flags; -help prints the usage on
+// stdout and returns flag.ErrHelp.
+func parseFlags(args []string, stdout io.Writer) (options, error) {
+	o := options{warmup: warmup}
+	fs := flag.NewFlagSet("scimbench", flag.ContinueOnError)
+	// The flag package's own messages are dropped: run reports mistakes
+	// with a hint, and -help is printed below, on stdout.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	fs.StringVar(&o.binary, "binary", "bin/scimbridge", "the scimbridge binary to test")
+	fs.IntVar(&o.users, "users", 100000, "users to load")
+	fs.IntVar(&o.groups, "groups", 10000, "groups to load")
+	fs.IntVar(&o.members, "members", 10, "members of each loaded group, distinct random loaded users")
+	fs.IntVar(&o.concurrency, "concurrency", 16, "loading workers, closed-loop clients per scenario and idle keep-alive connections")
+	fs.DurationVar(&o.duration, "duration", 5*time.Second, "length of each measured run")
+	fs.IntVar(&o.runs, "runs", 5, "measured runs per scenario")
+	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (config, database, server.log) and print its path")
+	fs.BoolVar(&o.quick, "quick", false, "a fast check: -users 2000 -groups 200 -runs 2 -duration 2s, for whichever of those are not given")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, usageText)
+			fs.SetOutput(stdout)
+			fs.PrintDefaults()
+		}
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if o.quick {
+		applyQuick(fs, &o)
+	}
+	return o, o.check()
+}
+
+// applyQuick applies the -quick preset to the flags not given explicitly.
+func applyQuick(fs *flag.FlagSet, o *options) {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if !set["users"] {
+		o.users = 2000
+	}
+	if !set["groups"] {
+		o.groups = 200
+	}
+	if !set["runs"] {
+		o.runs = 2
+	}
+	if !set["duration"] {
+		o.duration = 2 * time.Second
+	}
+}
+
+func (o options) check() error {
+	switch {
+	case o.binary == "":
+		return errors.New("-binary is required")
+	case o.users < 1:
+		return errors.New("-users must be at least 1")
+	case o.groups < 1:
+		return errors.New("-groups must be at least 1")
+	case o.members < 0 || o.members > o.users:
+		return fmt.Errorf("-members must be from 0 to -users (%d)", o.users)
+	case o.concurrency < 1:
+		return errors.New("-concurrency must be at least 1")
+	case o.duration <= 0:
+		return errors.New("-duration must be positive")
+	case o.runs < 1:
+		return errors.New("-runs must be at least 1")
+	}
+	return nil
+}
+
+// commandLine renders the invocation for the report. The program is shown
+// by name: under go run, os.Args[0] is a throwaway build path.
+func commandLine(args []string) string {
+	parts := []string{"scimbench"}
+	for _, a := range args {
+		parts = append(parts, shellQuote(a))
+	}
+	return strings.Join(parts, " ")
+}
+
+func shellQuote(s string) string {
+	safe := s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./=:,+@%", r))
+	}) < 0
+	if safe {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// bench runs the whole benchmark and prints the report; passed says
+// whether every target was met.
+func bench(ctx context.Context, o options, cmdline string, stdout, progress io.Writer) (passed bool, err error) {
+	start := time.Now()
+	version, err := binaryVersion(ctx, o.binary)
+	if err != nil {
+		return false, err
+	}
+	hc := newHTTPClient(o.concurrency)
+	defer hc.CloseIdleConnections()
+	srv, err := startServer(ctx, o.binary, o.keep, hc, progress)
+	if err != nil {
+		return false, err
+	}
+	defer srv.stop()
+	fmt.Fprintf(progress, "%s serving at %s (pid %d)\n", version, srv.origin, srv.pid())
+
+	sampler := startRSSSampler(srv.pid())
+	rep, err := measure(ctx, newAPI(hc, srv.origin, srv.token), o, progress)
+	mem := sampler.finish()
+	if err != nil {
+		if ctx.Err() == nil {
+			err = fmt.Errorf("%w\n%s", err, srv.logTail())
+		}
+		return false, err
+	}
+	rep.cmdline, rep.opts, rep.serverVersion, rep.mem = cmdline, o, version, mem
+	rep.server = srv.stop()
+	rep.total = time.Since(start)
+	return rep.print(stdout), nil
+}
+
+// measure loads the data and runs every scenario.
+func measure(ctx context.Context, a *api, o options, progress io.Writer) (report, error) {
+	ds := newDataset()
+	data, err := loadData(ctx, a, ds, o, progress)
+	if err != nil {
+		return report{}, err
+	}
+	rep := report{data: data}
+	for _, sc := range scenarios(ds, data, o.members) {
+		s, err := runScenario(ctx, a, sc, o, progress)
+		if err != nil {
+			return report{}, fmt.Errorf("scenario %s: %w", sc.name, err)
+		}
+		rep.summaries = append(rep.summaries, s)
+	}
+	return rep, nil
+}

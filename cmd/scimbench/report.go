@@ -1,0 +1,174 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+)
+
+// rssLimit is the server's memory target, in bytes (decimal megabytes).
+const rssLimit = 200_000_000
+
+// target is a scenario's goal; zero fields set no bound.
+type target struct {
+	minRPS float64       // median req/s at least this
+	maxP99 time.Duration // median p99 below this
+}
+
+func (t target) String() string {
+	var parts []string
+	if t.minRPS > 0 {
+		parts = append(parts, fmt.Sprintf("≥ %.0f req/s", t.minRPS))
+	}
+	if t.maxP99 > 0 {
+		parts = append(parts, fmt.Sprintf("p99 < %g ms", float64(t.maxP99)/float64(time.Millisecond)))
+	}
+	if len(parts) == 0 {
+		return "—"
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (t target) met(s summary) bool {
+	return s.medianRPS() >= t.minRPS && (t.maxP99 == 0 || s.medianP99() < t.maxP99)
+}
+
+// verdict is a row's result: any error fails, as does a missed target.
+func verdict(t target, s summary) (string, bool) {
+	switch {
+	case s.errors() > 0 || len(s.runs) == 0 || !t.met(s):
+		return "**FAIL**", false
+	case t == (target{}):
+		return "— (report only)", true
+	}
+	return "pass", true
+}
+
+// report is everything the benchmark prints on stdout.
+type report struct {
+	cmdline       string
+	opts          options
+	serverVersion string
+	data          *loaded
+	summaries     []summary
+	mem           memory
+	server        stopResult
+	total         time.Duration
+}
+
+// print writes the report and says whether every target was met.
+func (r report) print(w io.Writer) bool {
+	r.header(w)
+	passed := r.table(w)
+	r.notes(w)
+	if r.server.exitErr != nil {
+		passed = false
+	}
+	if passed {
+		fmt.Fprintln(w, "\nAll targets met.")
+	} else {
+		fmt.Fprintln(w, "\nSome targets were missed (see FAIL above).")
+	}
+	return passed
+}
+
+func (r report) header(w io.Writer) {
+	o := r.opts
+	fmt.Fprintf(w, "## scimbridge benchmark\n\n")
+	fmt.Fprintf(w, "- command: `%s`\n", r.cmdline)
+	fmt.Fprintf(w, "- server: %s\n", r.serverVersion)
+	fmt.Fprintf(w, "- scimbench: %s, %s/%s, GOMAXPROCS %d, NumCPU %d (client and server share these CPUs)\n",
+		runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), runtime.NumCPU())
+	fmt.Fprintf(w, "- data: %d users, %d groups of %d members, loaded by %d workers\n", o.users, o.groups, o.members, o.concurrency)
+	fmt.Fprintf(w, "- scenarios: %d closed-loop clients, %v unmeasured warm-up, then %d runs of %v; figures are medians across runs\n\n",
+		o.concurrency, o.warmup, o.runs, o.duration)
+}
+
+func (r report) table(w io.Writer) bool {
+	fmt.Fprintln(w, "| scenario | req/s (median) | req/s range | p50 ms | p99 ms | errors | target | result |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---|---|")
+	loadRow(w, fmt.Sprintf("load %d users", r.opts.users), r.data.usersLoad)
+	loadRow(w, fmt.Sprintf("load %d groups (%d members each)", r.opts.groups, r.opts.members), r.data.groupsLoad)
+	passed := true
+	for _, s := range r.summaries {
+		result, ok := verdict(s.target, s)
+		passed = passed && ok
+		rps := s.rpsValues()
+		fmt.Fprintf(w, "| %s | %.0f | %.0f–%.0f | %s | %s | %d | %s | %s |\n",
+			s.name, s.medianRPS(), slices.Min(rps), slices.Max(rps), ms(s.medianP50()), ms(s.medianP99()),
+			s.errors(), s.target, result)
+	}
+	memOK := r.mem.err == nil && r.mem.peak() < rssLimit
+	result := "pass"
+	if !memOK {
+		result = "**FAIL**"
+	}
+	fmt.Fprintf(w, "| server peak RSS: %s MB sampled, VmHWM %s MB | — | — | — | — | — | < %d MB | %s |\n",
+		mb(r.mem.peakRSS), mb(r.mem.hwm), rssLimit/1_000_000, result)
+	return passed && memOK
+}
+
+func loadRow(w io.Writer, name string, p phase) {
+	fmt.Fprintf(w, "| %s in %.1f s | %.0f | — | %s | %s | 0 | — | — |\n",
+		name, p.elapsed.Seconds(), p.rate(), ms(percentile(p.latencies, 50)), ms(percentile(p.latencies, 99)))
+}
+
+func (r report) notes(w io.Writer) {
+	fmt.Fprintf(w, "\nRuns (req/s, p99 ms):\n")
+	for _, s := range r.summaries {
+		var runs []string
+		for _, run := range s.runs {
+			runs = append(runs, fmt.Sprintf("%.0f/%s", run.rps(), ms(run.p99())))
+		}
+		fmt.Fprintf(w, "- %s: %s\n", s.name, strings.Join(runs, ", "))
+	}
+	for _, s := range r.summaries {
+		if s.errors() == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "\nErrors in %q (%d, of which %d in warm-up); first ones:\n", s.name, s.errors(), s.warmupErrors)
+		for _, e := range s.examples {
+			fmt.Fprintf(w, "- %s\n", e)
+		}
+	}
+	if r.mem.err != nil {
+		fmt.Fprintf(w, "\nMemory: %v (%d samples taken)\n", r.mem.err, r.mem.samples)
+	}
+	if r.server.exitErr != nil {
+		fmt.Fprintf(w, "\nServer: %v\n", r.server.exitErr)
+	}
+	r.serverLog(w)
+	fmt.Fprintf(w, "\nTotal time: %s (%d RSS samples)\n", r.total.Round(100*time.Millisecond), r.mem.samples)
+}
+
+// serverLog shows what the server logged at warn level and above.
+func (r report) serverLog(w io.Writer) {
+	const show = 20
+	lines := r.server.log
+	fmt.Fprintf(w, "\nServer log (warn and above): %d lines\n", len(lines))
+	if len(lines) == 0 {
+		return
+	}
+	if len(lines) > show {
+		fmt.Fprintf(w, "last %d:\n", show)
+		lines = lines[len(lines)-show:]
+	}
+	fmt.Fprintf(w, "```\n%s\n```\n", strings.Join(lines, "\n"))
+}
+
+// ms formats a duration in milliseconds with precision to match its size.
+func ms(d time.Duration) string {
+	v := float64(d) / float64(time.Millisecond)
+	switch {
+	case v < 10:
+		return fmt.Sprintf("%.2f", v)
+	case v < 100:
+		return fmt.Sprintf("%.1f", v)
+	}
+	return fmt.Sprintf("%.0f", v)
+}
+
+func mb(bytes int64) string { return fmt.Sprintf("%.1f", float64(bytes)/1e6) }

@@ -1,0 +1,323 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+const (
+	// sampleEvery is how often a worker parses a response body to check its
+	// content; parsing every one would make the client's JSON decoding part
+	// of what is measured. Status codes are checked on every response.
+	sampleEvery = 100
+	// maxExamples bounds the failed requests kept per scenario for the
+	// report.
+	maxExamples = 5
+	// pageSize is the count of the list scenarios, Okta's page size.
+	pageSize = 100
+	// transportBackoff keeps a worker from spinning when the server is gone.
+	transportBackoff = 10 * time.Millisecond
+)
+
+// request is one request a scenario sends and what it expects back.
+type request struct {
+	method, path string
+	body         []byte
+	want         int
+	// check, if not nil, validates the body of sampled responses.
+	check func(body []byte) error
+}
+
+// scenario is a request mix run by closed-loop clients.
+type scenario struct {
+	name   string
+	target target
+	next   func() (request, error)
+}
+
+// scenarios builds the measured scenarios over the loaded data.
+func scenarios(ds *dataset, l *loaded, members int) []scenario {
+	var newUsers atomic.Int64 // unique numbers for the users POST creates
+	pages := (l.groups + pageSize - 1) / pageSize
+	randomPageStart := func() int { return 1 + pageSize*rand.IntN(pages) }
+	return []scenario{
+		{
+			name:   "filter userName eq",
+			target: target{minRPS: 3000, maxP99: 5 * time.Millisecond},
+			next: func() (request, error) {
+				name := userName("user", rand.IntN(len(l.userIDs)))
+				filter := fmt.Sprintf("userName eq %q", randomCase(name))
+				// IdPs send %20 for spaces, not the + QueryEscape writes.
+				q := strings.ReplaceAll(url.QueryEscape(filter), "+", "%20")
+				return request{method: "GET", path: "/Users?filter=" + q, want: http.StatusOK, check: checkOneUser(name)}, nil
+			},
+		},
+		{
+			name:   "POST /Users",
+			target: target{minRPS: 1000},
+			next: func() (request, error) {
+				body, err := ds.user("new", int(newUsers.Add(1)))
+				return request{method: "POST", path: "/Users", body: body, want: http.StatusCreated, check: checkHasID}, err
+			},
+		},
+		{
+			name:   "GET /Groups excl. members count=100",
+			target: target{maxP99: 50 * time.Millisecond},
+			next: func() (request, error) {
+				start := randomPageStart()
+				path := fmt.Sprintf("/Groups?excludedAttributes=members&count=%d&startIndex=%d", pageSize, start)
+				return request{method: "GET", path: path, want: http.StatusOK, check: checkGroupPage(l.groups, start, 0)}, nil
+			},
+		},
+		{
+			name:   "GET /Groups with members count=100 (Okta O15)",
+			target: target{maxP99: 600 * time.Millisecond},
+			next: func() (request, error) {
+				start := randomPageStart()
+				path := fmt.Sprintf("/Groups?count=%d&startIndex=%d", pageSize, start)
+				return request{method: "GET", path: path, want: http.StatusOK, check: checkGroupPage(l.groups, start, members)}, nil
+			},
+		},
+		{
+			name: "GET /Users/{id}",
+			next: func() (request, error) {
+				id := l.userIDs[rand.IntN(len(l.userIDs))]
+				return request{method: "GET", path: "/Users/" + id, want: http.StatusOK, check: checkID(id)}, nil
+			},
+		},
+	}
+}
+
+// listBody is the part of a ListResponse the checks look at.
+type listBody struct {
+	TotalResults int `json:"totalResults"`
+	ItemsPerPage int `json:"itemsPerPage"`
+	Resources    []struct {
+		ID       string            `json:"id"`
+		UserName string            `json:"userName"`
+		Members  []json.RawMessage `json:"members"`
+	} `json:"Resources"`
+}
+
+func checkOneUser(name string) func([]byte) error {
+	return func(body []byte) error {
+		var l listBody
+		if err := json.Unmarshal(body, &l); err != nil {
+			return fmt.Errorf("not a ListResponse: %w", err)
+		}
+		if l.TotalResults != 1 || len(l.Resources) != 1 {
+			return fmt.Errorf("expected totalResults 1 and one resource, got %d and %d", l.TotalResults, len(l.Resources))
+		}
+		if !strings.EqualFold(l.Resources[0].UserName, name) {
+			return fmt.Errorf("expected userName %s, got %s", name, l.Resources[0].UserName)
+		}
+		return nil
+	}
+}
+
+// checkGroupPage checks the page starting at start of a list of total
+// groups, each of which has members members (none when excluded).
+func checkGroupPage(total, start, members int) func([]byte) error {
+	return func(body []byte) error {
+		var l listBody
+		if err := json.Unmarshal(body, &l); err != nil {
+			return fmt.Errorf("not a ListResponse: %w", err)
+		}
+		want := min(pageSize, total-start+1)
+		if l.TotalResults != total || len(l.Resources) != want || l.ItemsPerPage != want {
+			return fmt.Errorf("expected totalResults %d and %d resources, got %d, %d (itemsPerPage %d)",
+				total, want, l.TotalResults, len(l.Resources), l.ItemsPerPage)
+		}
+		for _, g := range l.Resources {
+			if len(g.Members) != members {
+				return fmt.Errorf("group %s has %d members, expected %d", g.ID, len(g.Members), members)
+			}
+		}
+		return nil
+	}
+}
+
+func checkHasID(body []byte) error {
+	var r struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(body, &r); err != nil || r.ID == "" {
+		return fmt.Errorf("no id in the response")
+	}
+	return nil
+}
+
+func checkID(id string) func([]byte) error {
+	return func(body []byte) error {
+		var r struct {
+			ID string `json:"id"`
+		}
+		if err := json.Unmarshal(body, &r); err != nil || r.ID != id {
+			return fmt.Errorf("expected the user with id %s, got %q", id, r.ID)
+		}
+		return nil
+	}
+}
+
+// runResult is one timed run of a scenario.
+type runResult struct {
+	requests  int // completed HTTP exchanges, failed ones included
+	elapsed   time.Duration
+	latencies []time.Duration // sorted
+	errors    int
+	examples  []string
+}
+
+func (r runResult) rps() float64         { return float64(r.requests) / r.elapsed.Seconds() }
+func (r runResult) p50() time.Duration   { return percentile(r.latencies, 50) }
+func (r runResult) p99() time.Duration   { return percentile(r.latencies, 99) }
+func (r *runResult) fail(example string) { r.errors++; r.addExample(example) }
+
+func (r *runResult) addExample(e string) {
+	if len(r.examples) < maxExamples {
+		r.examples = append(r.examples, e)
+	}
+}
+
+// runFor runs sc on concurrency closed-loop clients for d: each sends its
+// next request as soon as the previous one is answered. Requests still in
+// flight at the deadline are waited for and counted.
+func runFor(ctx context.Context, a *api, sc scenario, concurrency int, d time.Duration) (runResult, error) {
+	results := make([]runResult, concurrency)
+	start := time.Now()
+	deadline := start.Add(d)
+	var wg sync.WaitGroup
+	for w := range concurrency {
+		wg.Go(func() { results[w] = client(ctx, a, sc, deadline) })
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return runResult{}, err
+	}
+	out := runResult{elapsed: time.Since(start)}
+	for _, r := range results {
+		out.requests += r.requests
+		out.errors += r.errors
+		out.latencies = append(out.latencies, r.latencies...)
+		for _, e := range r.examples {
+			out.addExample(e)
+		}
+	}
+	slices.Sort(out.latencies)
+	return out, nil
+}
+
+// client is one closed-loop client.
+func client(ctx context.Context, a *api, sc scenario, deadline time.Time) runResult {
+	var res runResult
+	var buf bytes.Buffer
+	for n := 0; time.Now().Before(deadline) && ctx.Err() == nil; n++ {
+		req, err := sc.next()
+		if err != nil {
+			res.fail(fmt.Sprintf("build request: %v", err))
+			continue
+		}
+		r, err := a.do(ctx, req.method, req.path, req.body, &buf)
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			res.fail(err.Error())
+			time.Sleep(transportBackoff)
+			continue
+		}
+		res.requests++
+		res.latencies = append(res.latencies, r.latency)
+		if problem := judge(req, r, n%sampleEvery == 0); problem != "" {
+			res.fail(describe(req.method, req.path, r, problem))
+		}
+	}
+	return res
+}
+
+// judge returns what is wrong with r, or "".
+func judge(req request, r response, sample bool) string {
+	if r.status != req.want {
+		return fmt.Sprintf("expected status %d", req.want)
+	}
+	if sample && req.check != nil {
+		if err := req.check(r.body); err != nil {
+			return err.Error()
+		}
+	}
+	return ""
+}
+
+// summary is a scenario's runs.
+type summary struct {
+	name         string
+	target       target
+	runs         []runResult
+	warmupErrors int
+	examples     []string
+}
+
+func (s summary) perRun(f func(runResult) float64) []float64 {
+	out := make([]float64, len(s.runs))
+	for i, r := range s.runs {
+		out[i] = f(r)
+	}
+	return out
+}
+
+func (s summary) rpsValues() []float64 { return s.perRun(runResult.rps) }
+func (s summary) medianRPS() float64   { return median(s.rpsValues()) }
+
+func (s summary) medianP50() time.Duration {
+	return time.Duration(median(s.perRun(func(r runResult) float64 { return float64(r.p50()) })))
+}
+
+func (s summary) medianP99() time.Duration {
+	return time.Duration(median(s.perRun(func(r runResult) float64 { return float64(r.p99()) })))
+}
+
+// errors counts the errors of the measured runs and of the warm-up.
+func (s summary) errors() int {
+	n := s.warmupErrors
+	for _, r := range s.runs {
+		n += r.errors
+	}
+	return n
+}
+
+// runScenario warms sc up, unmeasured, then runs it o.runs times.
+func runScenario(ctx context.Context, a *api, sc scenario, o options, progress io.Writer) (summary, error) {
+	s := summary{name: sc.name, target: sc.target}
+	warm, err := runFor(ctx, a, sc, o.concurrency, o.warmup)
+	if err != nil {
+		return s, err
+	}
+	s.warmupErrors = warm.errors
+	s.examples = warm.examples
+	for i := range o.runs {
+		r, err := runFor(ctx, a, sc, o.concurrency, o.duration)
+		if err != nil {
+			return s, err
+		}
+		fmt.Fprintf(progress, "%s: run %d/%d: %.0f req/s, p50 %s ms, p99 %s ms, %d errors\n",
+			sc.name, i+1, o.runs, r.rps(), ms(r.p50()), ms(r.p99()), r.errors)
+		s.runs = append(s.runs, r)
+		for _, e := range r.examples {
+			if len(s.examples) < maxExamples {
+				s.examples = append(s.examples, e)
+			}
+		}
+	}
+	return s, nil
+}
