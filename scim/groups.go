@@ -16,13 +16,13 @@ import (
 type groupHandler struct {
 	a   *appHandler
 	res *catalog.Resource
+	// unstored are the attributes the stored document never holds.
+	unstored []*catalog.Attribute
 }
 
 var _ elimity.ResourceHandler = (*groupHandler)(nil)
 
-func (h *groupHandler) fail(r *http.Request, err error) error {
-	return classify(r.Context(), h.a.s.log, err).library()
-}
+func (h *groupHandler) fail(r *http.Request, err error) error { return libraryError(r, h.a.s.log, err) }
 
 func (h *groupHandler) load(p query.Projection) store.Load {
 	members, _ := h.res.Lookup("", "members", "")
@@ -46,10 +46,11 @@ func (h *groupHandler) fromAttributes(attrs elimity.ResourceAttributes) (store.G
 	return store.Group{DisplayName: displayName, ExternalID: externalID, Attributes: raw}, members, nil
 }
 
-func (h *groupHandler) resource(g store.Group, p query.Projection) (elimity.Resource, error) {
-	attrs, err := decodeAttributes(g.Attributes)
-	if err != nil {
-		return elimity.Resource{}, err
+// render prepares g for an answer under projection p.
+func (h *groupHandler) render(g store.Group, p query.Projection) (rendered, error) {
+	r := rendered{id: g.ID, version: g.Version, created: g.Created, modified: g.Modified, attrs: map[string]any{}}
+	if p.ReturnsExternalID(h.res) {
+		r.externalID = g.ExternalID
 	}
 	if len(g.Members) > 0 {
 		members := make([]any, len(g.Members))
@@ -61,10 +62,9 @@ func (h *groupHandler) resource(g store.Group, p query.Projection) (elimity.Reso
 				"type":    "User",
 			}
 		}
-		attrs["members"] = members
+		r.attrs["members"] = members
 	}
-	attrs = p.Apply(h.res, attrs)
-	return libResource(g.ID, g.ExternalID, p.ReturnsExternalID(h.res), attrs, g.Version, g.Created, g.Modified), nil
+	return r.withStored(g.Attributes, h.res, p, h.unstored)
 }
 
 func (h *groupHandler) Create(r *http.Request, attrs elimity.ResourceAttributes) (elimity.Resource, error) {
@@ -93,11 +93,8 @@ func (h *groupHandler) Create(r *http.Request, attrs elimity.ResourceAttributes)
 	if err != nil {
 		return elimity.Resource{}, h.fail(r, err)
 	}
-	res, err := h.resource(g, p)
-	if err != nil {
-		return elimity.Resource{}, h.fail(r, err)
-	}
-	return res, nil
+	rd, err := h.render(g, p)
+	return answer(r, h.a.s.log, rd, err)
 }
 
 func (h *groupHandler) Get(r *http.Request, id string) (elimity.Resource, error) {
@@ -112,11 +109,8 @@ func (h *groupHandler) Get(r *http.Request, id string) (elimity.Resource, error)
 	if err != nil {
 		return elimity.Resource{}, h.fail(r, err)
 	}
-	res, err := h.resource(g, p)
-	if err != nil {
-		return elimity.Resource{}, h.fail(r, err)
-	}
-	return res, nil
+	rd, err := h.render(g, p)
+	return answer(r, h.a.s.log, rd, err)
 }
 
 // Replace is PUT with full membership: members missing from the body are
@@ -154,11 +148,8 @@ func (h *groupHandler) Replace(r *http.Request, id string, attrs elimity.Resourc
 	if err != nil {
 		return elimity.Resource{}, h.fail(r, err)
 	}
-	res, err := h.resource(result, p)
-	if err != nil {
-		return elimity.Resource{}, h.fail(r, err)
-	}
-	return res, nil
+	rd, err := h.render(result, p)
+	return answer(r, h.a.s.log, rd, err)
 }
 
 func sameMembers(old []store.Member, ids []string) bool {
@@ -190,8 +181,8 @@ func (h *groupHandler) Delete(r *http.Request, id string) error {
 }
 
 // GetAll: see userHandler.GetAll.
-func (h *groupHandler) GetAll(r *http.Request, params elimity.ListRequestParams) (elimity.Page, error) {
-	return h.a.libraryPage(r, h.res, params)
+func (h *groupHandler) GetAll(r *http.Request, _ elimity.ListRequestParams) (elimity.Page, error) {
+	return elimity.Page{}, h.fail(r, errListRouting)
 }
 
 // Patch: see userHandler.Patch.

@@ -3,11 +3,10 @@ package scim
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
-
-	elimity "github.com/elimity-com/scim"
 
 	"github.com/scimbridge/scimbridge/scim/catalog"
 	"github.com/scimbridge/scimbridge/scim/query"
@@ -30,8 +29,11 @@ type listRequest struct {
 type listResult struct {
 	total      int
 	startIndex int
-	resources  []elimity.Resource
+	resources  []rendered
 }
+
+// errListRouting is a routing bug: list requests reached the library.
+var errListRouting = errors.New("a list request reached the SCIM library, which scimbridge answers itself")
 
 func (a *appHandler) listFromQuery(w http.ResponseWriter, r *http.Request, res *catalog.Resource) {
 	q := r.URL.Query()
@@ -108,22 +110,31 @@ func (a *appHandler) writeList(w http.ResponseWriter, r *http.Request, res *cata
 		writeError(w, classify(r.Context(), a.s.log, err))
 		return
 	}
-	resources := make([]any, len(result.resources))
-	for i, lib := range result.resources {
-		resources[i] = render(res, a.base, lib)
+	buf := make([]byte, 0, 512*len(result.resources)+256)
+	buf = append(buf, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":`...)
+	buf = strconv.AppendInt(buf, int64(result.total), 10)
+	buf = append(buf, `,"itemsPerPage":`...)
+	buf = strconv.AppendInt(buf, int64(len(result.resources)), 10)
+	buf = append(buf, `,"startIndex":`...)
+	buf = strconv.AppendInt(buf, int64(result.startIndex), 10)
+	buf = append(buf, `,"Resources":[`...)
+	for i, rd := range result.resources {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		if buf, err = rd.appendJSON(buf, res, a.base); err != nil {
+			writeError(w, classify(r.Context(), a.s.log, err))
+			return
+		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
-		"schemas":      []string{"urn:ietf:params:scim:api:messages:2.0:ListResponse"},
-		"totalResults": result.total,
-		"itemsPerPage": len(resources),
-		"startIndex":   result.startIndex,
-		"Resources":    resources,
-	})
+	buf = append(buf, "]}\n"...)
+	w.Header().Set("Content-Type", contentType)
+	w.Write(buf)
 }
 
 // list validates lr and runs it against the store.
 func (a *appHandler) list(ctx context.Context, res *catalog.Resource, lr listRequest) (listResult, error) {
-	filter, err := query.ParseFilter(res, lr.Filter)
+	filter, err := a.s.filters.Parse(res, lr.Filter)
 	if err != nil {
 		return listResult{}, err
 	}
@@ -141,7 +152,7 @@ func (a *appHandler) list(ctx context.Context, res *catalog.Resource, lr listReq
 		StartIndex: max(lr.StartIndex, 1),
 		Count:      min(max(lr.Count, 0), a.s.cfg.MaxPageSize),
 	}
-	out := listResult{startIndex: q.StartIndex, resources: []elimity.Resource{}}
+	out := listResult{startIndex: q.StartIndex}
 	st := a.s.cfg.Store
 	switch res {
 	case a.s.cat.User:
@@ -152,11 +163,11 @@ func (a *appHandler) list(ctx context.Context, res *catalog.Resource, lr listReq
 		}
 		out.total = page.Total
 		for _, u := range page.Resources {
-			lib, err := a.users.resource(u, proj)
+			rd, err := a.users.render(u, proj)
 			if err != nil {
 				return listResult{}, err
 			}
-			out.resources = append(out.resources, lib)
+			out.resources = append(out.resources, rd)
 		}
 	default:
 		q.Load = a.groups.load(proj)
@@ -166,30 +177,12 @@ func (a *appHandler) list(ctx context.Context, res *catalog.Resource, lr listReq
 		}
 		out.total = page.Total
 		for _, g := range page.Resources {
-			lib, err := a.groups.resource(g, proj)
+			rd, err := a.groups.render(g, proj)
 			if err != nil {
 				return listResult{}, err
 			}
-			out.resources = append(out.resources, lib)
+			out.resources = append(out.resources, rd)
 		}
 	}
 	return out, nil
-}
-
-// libraryPage serves the library's GetAll with the same logic.
-func (a *appHandler) libraryPage(r *http.Request, res *catalog.Resource, params elimity.ListRequestParams) (elimity.Page, error) {
-	q := r.URL.Query()
-	result, err := a.list(r.Context(), res, listRequest{
-		Filter:             q.Get("filter"),
-		Attributes:         q.Get("attributes"),
-		ExcludedAttributes: q.Get("excludedAttributes"),
-		SortBy:             q.Get("sortBy"),
-		SortOrder:          q.Get("sortOrder"),
-		StartIndex:         params.StartIndex,
-		Count:              params.Count,
-	})
-	if err != nil {
-		return elimity.Page{}, classify(r.Context(), a.s.log, err).library()
-	}
-	return elimity.Page{TotalResults: result.total, Resources: result.resources}, nil
 }

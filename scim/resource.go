@@ -7,13 +7,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	elimity "github.com/elimity-com/scim"
-	"github.com/elimity-com/scim/optional"
 
 	"github.com/scimbridge/scimbridge/scim/catalog"
 	"github.com/scimbridge/scimbridge/scim/query"
@@ -50,54 +47,6 @@ func decodeAttributes(raw json.RawMessage) (map[string]any, error) {
 		return nil, fmt.Errorf("decode stored attributes: %w", err)
 	}
 	return m, nil
-}
-
-// libResource wraps attributes the way github.com/elimity-com/scim wants
-// them: it adds id, externalId, schemas and meta itself.
-func libResource(id, externalID string, withExternalID bool, attrs map[string]any, version int64, created, modified time.Time) elimity.Resource {
-	r := elimity.Resource{
-		ID:         id,
-		Attributes: attrs,
-		Meta:       elimity.Meta{Created: &created, LastModified: &modified, Version: etag(version)},
-	}
-	if externalID != "" && withExternalID {
-		r.ExternalID = optional.NewString(externalID)
-	}
-	return r
-}
-
-// render produces the JSON object of a resource exactly as the library
-// does for the requests it answers (GET, POST, PUT), for the list responses
-// scimbridge writes itself. A test holds the two to the same output.
-func render(res *catalog.Resource, base string, r elimity.Resource) map[string]any {
-	out := make(map[string]any, len(r.Attributes)+4)
-	for k, v := range r.Attributes {
-		out[k] = v
-	}
-	out["id"] = r.ID
-	if r.ExternalID.Present() {
-		out["externalId"] = r.ExternalID.Value()
-	}
-	schemas := []string{res.Core.ID}
-	for _, ext := range res.Extensions {
-		schemas = append(schemas, ext.ID)
-	}
-	out["schemas"] = schemas
-	meta := map[string]any{
-		"resourceType": res.Name,
-		"location":     base + res.Endpoint + "/" + url.PathEscape(r.ID),
-	}
-	if r.Meta.Created != nil {
-		meta["created"] = r.Meta.Created.Format(time.RFC3339)
-	}
-	if r.Meta.LastModified != nil {
-		meta["lastModified"] = r.Meta.LastModified.Format(time.RFC3339)
-	}
-	if r.Meta.Version != "" {
-		meta["version"] = r.Meta.Version
-	}
-	out["meta"] = meta
-	return out
 }
 
 // storedAttributes turns the library-validated attributes of a POST or PUT

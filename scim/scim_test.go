@@ -500,3 +500,33 @@ func TestAccessLog(t *testing.T) {
 		}
 	}
 }
+
+// TestRevocationTakesEffect revokes, as the CLI does from another process,
+// a token the server has just used, and expects it refused within a
+// moment (token records are trusted for a second).
+func TestRevocationTakesEffect(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	tok, rec, err := scim.IssueToken(ctx, h.db, "acme", "short-lived")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustStatus(t, h.do(request{method: "GET", path: "/Users", token: &tok}), http.StatusOK)
+	if err := h.db.Update(ctx, func(tx store.Tx) error { return tx.RevokeToken(ctx, rec.ID, time.Now()) }); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		r := h.do(request{method: "GET", path: "/Users", token: &tok})
+		if r.status == http.StatusUnauthorized {
+			break
+		}
+		mustStatus(t, r, http.StatusOK)
+		if time.Now().After(deadline) {
+			t.Fatal("a revoked token still works after 5 seconds")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// The app's other token is unaffected.
+	mustStatus(t, h.get("/Users"), http.StatusOK)
+}

@@ -20,6 +20,7 @@ import (
 	"github.com/elimity-com/scim/optional"
 
 	"github.com/scimbridge/scimbridge/scim/catalog"
+	"github.com/scimbridge/scimbridge/scim/query"
 	"github.com/scimbridge/scimbridge/scim/store"
 )
 
@@ -31,6 +32,9 @@ const (
 	DefaultPageSize     = 100
 	DefaultMaxPageSize  = 1000
 )
+
+// filterShapes bounds the filter shapes remembered (see query.Filters).
+const filterShapes = 1024
 
 // AppNamePattern is what an app name may look like; it becomes part of URLs.
 var AppNamePattern = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`)
@@ -57,6 +61,7 @@ type Server struct {
 	cfg     Config
 	log     *slog.Logger
 	cat     *catalog.Catalog
+	filters *query.Filters
 	auth    *authenticator
 	apps    map[string]*appHandler
 	stop    context.CancelFunc
@@ -86,6 +91,7 @@ func NewServer(cfg Config) (*Server, error) {
 		cfg:     cfg,
 		log:     cfg.Logger,
 		cat:     catalog.New(),
+		filters: query.NewFilters(filterShapes),
 		auth:    newAuthenticator(cfg.Store, cfg.Logger),
 		apps:    map[string]*appHandler{},
 		stopped: make(chan struct{}),
@@ -141,9 +147,18 @@ type appHandler struct {
 
 func newAppHandler(s *Server, name string) (*appHandler, error) {
 	a := &appHandler{s: s, name: name, base: s.cfg.BaseURL + "/apps/" + name + "/scim/v2"}
-	a.users = &userHandler{a: a, res: s.cat.User}
-	a.groups = &groupHandler{a: a, res: s.cat.Group}
-	lib, err := elimity.NewServer(&elimity.ServerArgs{
+	userUnstored, err := lookupAll(s.cat.User, "id", "externalId", "meta", "groups", "password")
+	if err != nil {
+		return nil, err
+	}
+	groupUnstored, err := lookupAll(s.cat.Group, "id", "externalId", "meta", "members")
+	if err != nil {
+		return nil, err
+	}
+	a.users = &userHandler{a: a, res: s.cat.User, unstored: userUnstored}
+	a.groups = &groupHandler{a: a, res: s.cat.Group, unstored: groupUnstored}
+	var lib elimity.Server
+	lib, err = elimity.NewServer(&elimity.ServerArgs{
 		ServiceProviderConfig: &elimity.ServiceProviderConfig{MaxResults: s.cfg.MaxPageSize, SupportFiltering: true},
 		ResourceTypes: []elimity.ResourceType{
 			{
@@ -173,6 +188,19 @@ func newAppHandler(s *Server, name string) (*appHandler, error) {
 	}
 	a.lib = lib
 	return a, nil
+}
+
+// lookupAll resolves core attribute names.
+func lookupAll(res *catalog.Resource, names ...string) ([]*catalog.Attribute, error) {
+	out := make([]*catalog.Attribute, len(names))
+	for i, n := range names {
+		a, ok := res.Lookup("", n, "")
+		if !ok {
+			return nil, fmt.Errorf("scim: the %s schema lacks %s", res.Name, n)
+		}
+		out[i] = a
+	}
+	return out, nil
 }
 
 // libraryLogger passes on the library's messages and errors but never the

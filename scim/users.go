@@ -18,15 +18,13 @@ import (
 type userHandler struct {
 	a   *appHandler
 	res *catalog.Resource
+	// unstored are the attributes the stored document never holds.
+	unstored []*catalog.Attribute
 }
 
 var _ elimity.ResourceHandler = (*userHandler)(nil)
 
-// fail turns err into the value error type the library maps to a SCIM
-// response; anything else would reach the client as a 500 with err's text.
-func (h *userHandler) fail(r *http.Request, err error) error {
-	return classify(r.Context(), h.a.s.log, err).library()
-}
+func (h *userHandler) fail(r *http.Request, err error) error { return libraryError(r, h.a.s.log, err) }
 
 // load says what to read with a user for projection p.
 func (h *userHandler) load(p query.Projection) store.Load {
@@ -57,11 +55,11 @@ func (h *userHandler) fromAttributes(attrs elimity.ResourceAttributes) (store.Us
 	return store.User{UserName: userName, ExternalID: externalID, Attributes: raw}, nil
 }
 
-// resource renders u under projection p.
-func (h *userHandler) resource(u store.User, p query.Projection) (elimity.Resource, error) {
-	attrs, err := decodeAttributes(u.Attributes)
-	if err != nil {
-		return elimity.Resource{}, err
+// render prepares u for an answer under projection p.
+func (h *userHandler) render(u store.User, p query.Projection) (rendered, error) {
+	r := rendered{id: u.ID, version: u.Version, created: u.Created, modified: u.Modified, attrs: map[string]any{}}
+	if p.ReturnsExternalID(h.res) {
+		r.externalID = u.ExternalID
 	}
 	if len(u.Groups) > 0 {
 		groups := make([]any, len(u.Groups))
@@ -73,7 +71,7 @@ func (h *userHandler) resource(u store.User, p query.Projection) (elimity.Resour
 				"type":    "direct",
 			}
 		}
-		attrs["groups"] = groups
+		r.attrs["groups"] = groups
 	}
 	if st := u.State; st != nil {
 		ext := map[string]any{"pendingActions": st.PendingActions}
@@ -83,10 +81,9 @@ func (h *userHandler) resource(u store.User, p query.Projection) (elimity.Resour
 		if st.LastLogin != nil {
 			ext["lastLogin"] = st.LastLogin.UTC().Format(time.RFC3339)
 		}
-		attrs[catalog.BridgeUserSchema] = ext
+		r.attrs[catalog.BridgeUserSchema] = ext
 	}
-	attrs = p.Apply(h.res, attrs)
-	return libResource(u.ID, u.ExternalID, p.ReturnsExternalID(h.res), attrs, u.Version, u.Created, u.Modified), nil
+	return r.withStored(u.Attributes, h.res, p, h.unstored)
 }
 
 func (h *userHandler) Create(r *http.Request, attrs elimity.ResourceAttributes) (elimity.Resource, error) {
@@ -104,11 +101,8 @@ func (h *userHandler) Create(r *http.Request, attrs elimity.ResourceAttributes) 
 	if err != nil {
 		return elimity.Resource{}, h.fail(r, err)
 	}
-	res, err := h.resource(u, p)
-	if err != nil {
-		return elimity.Resource{}, h.fail(r, err)
-	}
-	return res, nil
+	rd, err := h.render(u, p)
+	return answer(r, h.a.s.log, rd, err)
 }
 
 func (h *userHandler) Get(r *http.Request, id string) (elimity.Resource, error) {
@@ -123,11 +117,8 @@ func (h *userHandler) Get(r *http.Request, id string) (elimity.Resource, error) 
 	if err != nil {
 		return elimity.Resource{}, h.fail(r, err)
 	}
-	res, err := h.resource(u, p)
-	if err != nil {
-		return elimity.Resource{}, h.fail(r, err)
-	}
-	return res, nil
+	rd, err := h.render(u, p)
+	return answer(r, h.a.s.log, rd, err)
 }
 
 // Replace is PUT: the body is the whole new resource. Nothing is written
@@ -164,11 +155,8 @@ func (h *userHandler) Replace(r *http.Request, id string, attrs elimity.Resource
 	if err != nil {
 		return elimity.Resource{}, h.fail(r, err)
 	}
-	res, err := h.resource(result, p)
-	if err != nil {
-		return elimity.Resource{}, h.fail(r, err)
-	}
-	return res, nil
+	rd, err := h.render(result, p)
+	return answer(r, h.a.s.log, rd, err)
 }
 
 func (h *userHandler) Delete(r *http.Request, id string) error {
@@ -183,11 +171,11 @@ func (h *userHandler) Delete(r *http.Request, id string) error {
 	return nil
 }
 
-// GetAll is not reached: scimbridge answers list requests itself (the
-// library reports the requested count as itemsPerPage and ignores sorting
-// and projection). It gives the same answer should the routing change.
-func (h *userHandler) GetAll(r *http.Request, params elimity.ListRequestParams) (elimity.Page, error) {
-	return h.a.libraryPage(r, h.res, params)
+// GetAll is not reached: appHandler.serve answers list requests itself,
+// because the library reports the requested count as itemsPerPage and
+// ignores sorting and projection.
+func (h *userHandler) GetAll(r *http.Request, _ elimity.ListRequestParams) (elimity.Page, error) {
+	return elimity.Page{}, h.fail(r, errListRouting)
 }
 
 // Patch is not reached either; PATCH answers 501 until the PATCH engine

@@ -16,11 +16,14 @@ const rssLimit = 200_000_000
 type target struct {
 	minRPS float64       // median req/s at least this
 	maxP99 time.Duration // median p99 below this
+	paced  float64       // the rate a paced scenario must keep up with
 }
 
 func (t target) String() string {
 	var parts []string
-	if t.minRPS > 0 {
+	if t.paced > 0 {
+		parts = append(parts, fmt.Sprintf("keeps up with %.0f req/s", t.paced))
+	} else if t.minRPS > 0 {
 		parts = append(parts, fmt.Sprintf("≥ %.0f req/s", t.minRPS))
 	}
 	if t.maxP99 > 0 {
@@ -83,7 +86,7 @@ func (r report) header(w io.Writer) {
 	fmt.Fprintf(w, "- scimbench: %s, %s/%s, GOMAXPROCS %d, NumCPU %d (client and server share these CPUs)\n",
 		runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), runtime.NumCPU())
 	fmt.Fprintf(w, "- data: %d users, %d groups of %d members, loaded by %d workers\n", o.users, o.groups, o.members, o.concurrency)
-	fmt.Fprintf(w, "- scenarios: %d closed-loop clients, %v unmeasured warm-up, then %d runs of %v; figures are medians across runs\n\n",
+	fmt.Fprintf(w, "- scenarios: %d clients (closed-loop unless paced), %v unmeasured warm-up, then %d runs of %v; figures are medians across runs\n\n",
 		o.concurrency, o.warmup, o.runs, o.duration)
 }
 

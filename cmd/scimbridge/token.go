@@ -26,7 +26,8 @@ const tokenUsage = `Usage:
 Bearer tokens authenticate an IdP's provisioning connector to one app's
 SCIM endpoint. "create" prints the new token alone on standard output; it
 is shown once and stored only as a SHA-256 hash. These commands work
-whether or not the server is running, and take effect at once.
+whether or not the server is running: a new token works at once, a revoked
+one stops working within a second.
 `
 
 func runToken(ctx context.Context, e *env, args []string) error {
@@ -167,7 +168,7 @@ func writeTokensJSON(w io.Writer, toks []store.Token) error {
 }
 
 func tokenRevoke(ctx context.Context, e *env, args []string) error {
-	fs := flagSet(e, "token revoke", "Usage: scimbridge token revoke [-config FILE] ID\n\nRevokes a token by the id \"token list\" shows. It stops working at once.\n")
+	fs := flagSet(e, "token revoke", "Usage: scimbridge token revoke [-config FILE] ID\n\nRevokes a token by the id \"token list\" shows. A running server refuses it within a second.\n")
 	cfgFlag := configFlag(fs)
 	rest, err := parse(fs, args)
 	if err != nil {

@@ -48,6 +48,10 @@ type Compare struct {
 	Attr  *catalog.Attribute
 	Op    Op
 	Value any
+
+	// slot, in a cached filter shape, is the 1-based position of the string
+	// literal that supplies Value; 0 elsewhere.
+	slot int
 }
 
 // Any matches when at least one element of the multi-valued attribute Attr

@@ -35,29 +35,37 @@ func ParseFilter(res *catalog.Resource, raw string) (Expr, error) {
 	if raw == "" {
 		return nil, nil
 	}
+	expr, _, err := parse(res, raw, false)
+	return expr, err
+}
+
+// parse parses a trimmed, non-empty filter. With template set, string
+// comparison values become numbered slots (see Filters) and the number of
+// slots is returned.
+func parse(res *catalog.Resource, raw string, template bool) (Expr, int, error) {
 	if len(raw) > MaxFilterLength {
-		return nil, filterErr("the filter is longer than %d characters", MaxFilterLength)
+		return nil, 0, filterErr("the filter is longer than %d characters", MaxFilterLength)
 	}
 	if strings.Contains(strings.ToLower(withoutStrings(raw)), strings.ToLower(placeholder)) {
-		return nil, filterErr("unknown attribute in filter")
+		return nil, 0, filterErr("unknown attribute in filter")
 	}
 	outer, paths, err := liftValuePaths(upperHexEscapes(raw))
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	ast, err := filter.ParseFilterNumber([]byte(outer))
 	if err != nil {
-		return nil, syntaxErr(raw)
+		return nil, 0, syntaxErr(raw)
 	}
-	c := converter{res: res, paths: paths}
+	c := converter{res: res, paths: paths, template: template}
 	expr, err := c.top(ast)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if c.terms > MaxFilterTerms {
-		return nil, filterErr("the filter has more than %d comparisons", MaxFilterTerms)
+		return nil, 0, filterErr("the filter has more than %d comparisons", MaxFilterTerms)
 	}
-	return expr, nil
+	return expr, c.slots, nil
 }
 
 func filterErr(format string, args ...any) *Error {
@@ -272,6 +280,10 @@ type converter struct {
 	res   *catalog.Resource
 	paths []liftedPath
 	terms int
+	// template: string values are slots, numbered in the order the
+	// comparisons are met, which is their order in the text.
+	template bool
+	slots    int
 }
 
 func (c *converter) top(e filter.Expression) (Expr, error) {
@@ -455,6 +467,13 @@ func (c *converter) compare(attr *catalog.Attribute, e *filter.AttributeExpressi
 	if err := checkOperator(attr, op); err != nil {
 		return nil, err
 	}
+	if _, isString := e.CompareValue.(string); isString && c.template {
+		if !takesString(attr) {
+			return nil, filterErr("%q does not take a string", attr.Path())
+		}
+		c.slots++
+		return &Compare{Attr: attr, Op: op, slot: c.slots}, nil
+	}
 	v, err := typedValue(attr, e.CompareValue)
 	if err != nil {
 		return nil, err
@@ -486,6 +505,15 @@ func checkOperator(attr *catalog.Attribute, op Op) error {
 		return filterErr("unknown operator %q", op)
 	}
 	return filterErr("operator %q cannot be used on %q, which is of type %s", op, attr.Path(), attr.Type)
+}
+
+// takesString reports whether attr's values are written as strings.
+func takesString(attr *catalog.Attribute) bool {
+	switch attr.Type {
+	case catalog.String, catalog.Reference, catalog.Binary, catalog.DateTime:
+		return true
+	}
+	return false
 }
 
 // typedValue checks a comparison value against the attribute's type and

@@ -60,6 +60,24 @@ func showValue(v any) string {
 	return fmt.Sprintf("%T:%v", v, v)
 }
 
+// parsers are the two ways to parse a filter: each call from scratch, and
+// through a shape cache, where the second filter of a shape reuses the
+// first one's structure. Both must give the same trees and errors.
+func parsers() map[string]func(*catalog.Resource, string) (query.Expr, error) {
+	cache := query.NewFilters(64)
+	return map[string]func(*catalog.Resource, string) (query.Expr, error){
+		"ParseFilter": query.ParseFilter,
+		"Filters": func(res *catalog.Resource, f string) (query.Expr, error) {
+			first, err1 := cache.Parse(res, f)
+			again, err2 := cache.Parse(res, f)
+			if show(first) != show(again) || fmt.Sprint(err1) != fmt.Sprint(err2) {
+				return nil, fmt.Errorf("cached parse differs: %s (%v) then %s (%v)", show(first), err1, show(again), err2)
+			}
+			return again, err2
+		},
+	}
+}
+
 func TestParseFilter(t *testing.T) {
 	cases := []struct {
 		res    *catalog.Resource
@@ -144,16 +162,18 @@ func TestParseFilter(t *testing.T) {
 		{cat.Group, `members[value eq "u1"]`, `any(members,eq(members.value,"u1"))`},
 		{cat.Group, `id eq "g1" and members eq "u1"`, `and(eq(id,"g1"),any(members,eq(members.value,"u1")))`},
 	}
-	for _, c := range cases {
-		t.Run(c.res.Name+" "+c.filter, func(t *testing.T) {
-			got, err := query.ParseFilter(c.res, c.filter)
-			if err != nil {
-				t.Fatalf("error: %v", err)
-			}
-			if s := show(got); s != c.want {
-				t.Errorf("got  %s\nwant %s", s, c.want)
-			}
-		})
+	for name, parse := range parsers() {
+		for _, c := range cases {
+			t.Run(name+" "+c.res.Name+" "+c.filter, func(t *testing.T) {
+				got, err := parse(c.res, c.filter)
+				if err != nil {
+					t.Fatalf("error: %v", err)
+				}
+				if s := show(got); s != c.want {
+					t.Errorf("got  %s\nwant %s", s, c.want)
+				}
+			})
+		}
 	}
 }
 
@@ -254,25 +274,27 @@ func TestParseFilterErrors(t *testing.T) {
 		{cat.User, strings.Join(many, " or "), `more than 64 comparisons`},
 		{cat.User, manyInBrackets, `more than 64 comparisons`},
 	}
-	for _, c := range cases {
-		t.Run(c.filter[:min(len(c.filter), 80)], func(t *testing.T) {
-			got, err := query.ParseFilter(c.res, c.filter)
-			if err == nil {
-				t.Fatalf("no error; parsed as %s", show(got))
-			}
-			var qe *query.Error
-			if !errors.As(err, &qe) {
-				t.Fatalf("error %v (%T) is not a *query.Error", err, err)
-			}
-			if qe.Param != "filter" {
-				t.Errorf("Param = %q, want filter", qe.Param)
-			}
-			if !strings.Contains(qe.Msg, c.msg) {
-				t.Errorf("message %q does not contain %q", qe.Msg, c.msg)
-			}
-			if got != nil {
-				t.Errorf("an expression came back with the error: %s", show(got))
-			}
-		})
+	for name, parse := range parsers() {
+		for _, c := range cases {
+			t.Run(name+" "+c.filter[:min(len(c.filter), 80)], func(t *testing.T) {
+				got, err := parse(c.res, c.filter)
+				if err == nil {
+					t.Fatalf("no error; parsed as %s", show(got))
+				}
+				var qe *query.Error
+				if !errors.As(err, &qe) {
+					t.Fatalf("error %v (%T) is not a *query.Error", err, err)
+				}
+				if qe.Param != "filter" {
+					t.Errorf("Param = %q, want filter", qe.Param)
+				}
+				if !strings.Contains(qe.Msg, c.msg) {
+					t.Errorf("message %q does not contain %q", qe.Msg, c.msg)
+				}
+				if got != nil {
+					t.Errorf("an expression came back with the error: %s", show(got))
+				}
+			})
+		}
 	}
 }

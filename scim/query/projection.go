@@ -1,6 +1,7 @@
 package query
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/scimbridge/scimbridge/scim/catalog"
@@ -58,6 +59,25 @@ func parseNames(res *catalog.Resource, param, list string, attrs map[*catalog.At
 }
 
 func quote(s string) string { return `"` + s + `"` }
+
+// All reports whether the projection asks for nothing special: every
+// attribute returned by default. Apply then changes no valid document.
+func (p Projection) All() bool { return p.ExcludesOnly() }
+
+// ExcludesOnly reports whether the projection lists no attributes to
+// return and excludes none but the given ones. Callers pass attributes a
+// stored document never holds, to learn that Apply would leave it as is.
+func (p Projection) ExcludesOnly(attrs ...*catalog.Attribute) bool {
+	if p.include != nil || len(p.excludeExt) > 0 {
+		return false
+	}
+	for a := range p.exclude {
+		if !slices.Contains(attrs, a) {
+			return false
+		}
+	}
+	return true
+}
 
 // Returns reports whether any part of the top-level attribute a will be in
 // the response. Callers use it to skip loading what would be thrown away,

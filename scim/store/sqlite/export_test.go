@@ -5,17 +5,19 @@ import (
 	"fmt"
 
 	"github.com/scimbridge/scimbridge/scim/query"
+	"github.com/scimbridge/scimbridge/scim/store"
 )
 
 // Migrations is the shadow directory's migration list.
 var Migrations = migrations
 
 // ListSQL returns the list and count statements that ListUsers (resource
-// "User") or ListGroups (resource "Group") runs for filter f and sort s in
-// app, and their parameters: args for the count statement, args plus LIMIT
+// "User") or ListGroups (resource "Group") runs for filter f, sort s and
+// load in app, and their parameters: args for the count statement, args plus LIMIT
 // and OFFSET for the list statement.
-func ListSQL(resource, app string, f query.Expr, s *query.Sort) (list, count string, args []any, err error) {
-	t, listSQL, countSQL := users, listUsersSQL, countUsersSQL
+func ListSQL(resource, app string, f query.Expr, s *query.Sort, load store.Load) (list, count string, args []any, err error) {
+	t, countSQL := users, countUsersSQL
+	listSQL := func(where, order string) string { return listUsersSQL(where, order, load) }
 	if resource == "Group" {
 		t, listSQL, countSQL = groups, listGroupsSQL, countGroupsSQL
 	}
@@ -67,4 +69,18 @@ func (db *DB) QueryInt(ctx context.Context, q string, args ...any) (int, error) 
 	var n int
 	err := db.read.QueryRowContext(ctx, q, args...).Scan(&n)
 	return n, err
+}
+
+// ExecRead runs a query on the read pool and reads all its rows.
+func (db *DB) ExecRead(ctx context.Context, q string, args ...any) (int, error) {
+	rows, err := db.read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		n++
+	}
+	return n, rows.Err()
 }

@@ -110,6 +110,29 @@ var migrations = []string{
 	) WITHOUT ROWID;
 	CREATE INDEX scim_members_user ON scim_members(user_pk, group_pk);
 
+	-- Rows per app, kept by triggers, so that the total of an unfiltered
+	-- list costs one lookup instead of a count over the whole app.
+	CREATE TABLE scim_counts (
+		tbl TEXT NOT NULL,
+		app TEXT NOT NULL,
+		n INTEGER NOT NULL,
+		PRIMARY KEY (tbl, app)
+	) WITHOUT ROWID;
+	CREATE TRIGGER scim_users_counted AFTER INSERT ON scim_users BEGIN
+		INSERT INTO scim_counts(tbl, app, n) VALUES ('scim_users', NEW.app, 1)
+			ON CONFLICT(tbl, app) DO UPDATE SET n = n + 1;
+	END;
+	CREATE TRIGGER scim_users_uncounted AFTER DELETE ON scim_users BEGIN
+		UPDATE scim_counts SET n = n - 1 WHERE tbl = 'scim_users' AND app = OLD.app;
+	END;
+	CREATE TRIGGER scim_groups_counted AFTER INSERT ON scim_groups BEGIN
+		INSERT INTO scim_counts(tbl, app, n) VALUES ('scim_groups', NEW.app, 1)
+			ON CONFLICT(tbl, app) DO UPDATE SET n = n + 1;
+	END;
+	CREATE TRIGGER scim_groups_uncounted AFTER DELETE ON scim_groups BEGIN
+		UPDATE scim_counts SET n = n - 1 WHERE tbl = 'scim_groups' AND app = OLD.app;
+	END;
+
 	CREATE TABLE scim_tokens (
 		id TEXT PRIMARY KEY,
 		app TEXT NOT NULL,

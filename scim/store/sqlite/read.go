@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/scimbridge/scimbridge/scim/query"
 	"github.com/scimbridge/scimbridge/scim/store"
 )
 
@@ -25,34 +26,54 @@ type reader struct{ q querier }
 const userColumns = `u.pk, u.id, u.user_name, u.external_id, u.attrs, u.version, u.created, u.modified,
 	s.provisioning_state, s.pending_actions, s.last_login`
 
+// userGroupsColumn is the user's groups as one JSON array of [id, name]
+// pairs, read in the same statement as the user.
+const userGroupsColumn = `(SELECT json_group_array(json_array(id, display_name)) FROM
+	(SELECT g.id, g.display_name FROM scim_members m JOIN scim_groups g ON g.pk = m.group_pk
+	 WHERE m.user_pk = u.pk ORDER BY m.group_pk))`
+
 const userFrom = `scim_users u LEFT JOIN scim_user_state s ON s.user_pk = u.pk`
+
+// userSelect is the SELECT list of a user read: the groups column only
+// when they are wanted.
+func userSelect(opts store.Load) string {
+	if opts.Groups {
+		return `SELECT ` + userColumns + `, ` + userGroupsColumn
+	}
+	return `SELECT ` + userColumns
+}
 
 type userRow struct {
 	pk   int64
 	user store.User
 }
 
-func scanUser(sc interface{ Scan(...any) error }) (userRow, error) {
+func scanUser(sc interface{ Scan(...any) error }, opts store.Load) (userRow, error) {
 	var (
 		r                        userRow
 		ext, state, login        sql.NullString
 		pending                  sql.NullInt64
 		attrs, created, modified string
+		groups                   sql.NullString
 	)
-	err := sc.Scan(&r.pk, &r.user.ID, &r.user.UserName, &ext, &attrs, &r.user.Version, &created, &modified,
-		&state, &pending, &login)
-	if err != nil {
+	dest := []any{&r.pk, &r.user.ID, &r.user.UserName, &ext, &attrs, &r.user.Version, &created, &modified,
+		&state, &pending, &login}
+	if opts.Groups {
+		dest = append(dest, &groups)
+	}
+	if err := sc.Scan(dest...); err != nil {
 		return userRow{}, err
 	}
 	r.user.ExternalID = ext.String
 	r.user.Attributes = json.RawMessage(attrs)
+	var err error
 	if r.user.Created, err = parseTime(created); err != nil {
 		return userRow{}, fmt.Errorf("user %s: created: %w", r.user.ID, err)
 	}
 	if r.user.Modified, err = parseTime(modified); err != nil {
 		return userRow{}, fmt.Errorf("user %s: modified: %w", r.user.ID, err)
 	}
-	if state.Valid || pending.Valid || login.Valid {
+	if opts.State && (state.Valid || pending.Valid || login.Valid) {
 		st := &store.UserState{ProvisioningState: state.String, PendingActions: int(pending.Int64)}
 		if login.Valid {
 			t, err := parseTime(login.String)
@@ -63,22 +84,28 @@ func scanUser(sc interface{ Scan(...any) error }) (userRow, error) {
 		}
 		r.user.State = st
 	}
+	if groups.Valid && groups.String != "[]" {
+		var pairs [][2]string
+		if err := json.Unmarshal([]byte(groups.String), &pairs); err != nil {
+			return userRow{}, fmt.Errorf("user %s: groups: %w", r.user.ID, err)
+		}
+		r.user.Groups = make([]store.GroupRef, len(pairs))
+		for i, p := range pairs {
+			r.user.Groups[i] = store.GroupRef{ID: p[0], DisplayName: p[1]}
+		}
+	}
 	return r, nil
 }
 
 func (r reader) GetUser(ctx context.Context, app, id string, opts store.Load) (store.User, error) {
-	row, err := scanUser(r.q.queryRow(ctx, `SELECT `+userColumns+` FROM `+userFrom+` WHERE u.app = ? AND u.id = ?`, app, id))
+	row, err := scanUser(r.q.queryRow(ctx, userSelect(opts)+` FROM `+userFrom+` WHERE u.app = ? AND u.id = ?`, app, id), opts)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.User{}, store.ErrNotFound
 	}
 	if err != nil {
 		return store.User{}, fmt.Errorf("get user: %w", err)
 	}
-	rows := []userRow{row}
-	if err := r.finishUsers(ctx, rows, opts); err != nil {
-		return store.User{}, err
-	}
-	return rows[0].user, nil
+	return row.user, nil
 }
 
 func (r reader) ListUsers(ctx context.Context, app string, q store.List) (store.Page[store.User], error) {
@@ -93,18 +120,17 @@ func (r reader) ListUsers(ctx context.Context, app string, q store.List) (store.
 	}
 	var page store.Page[store.User]
 	if q.Count > 0 {
-		rows, err := r.q.query(ctx, listUsersSQL(where, order), append(args, q.Count, q.StartIndex-1)...)
+		rows, err := r.q.query(ctx, listUsersSQL(where, order, q.Load), append(args, q.Count, q.StartIndex-1)...)
 		if err != nil {
 			return page, fmt.Errorf("list users: %w", err)
 		}
-		var found []userRow
 		for rows.Next() {
-			row, err := scanUser(rows)
+			row, err := scanUser(rows, q.Load)
 			if err != nil {
 				rows.Close()
 				return page, fmt.Errorf("list users: %w", err)
 			}
-			found = append(found, row)
+			page.Resources = append(page.Resources, row.user)
 		}
 		if err := rows.Close(); err != nil {
 			return page, fmt.Errorf("list users: %w", err)
@@ -112,35 +138,46 @@ func (r reader) ListUsers(ctx context.Context, app string, q store.List) (store.
 		if err := rows.Err(); err != nil {
 			return page, fmt.Errorf("list users: %w", err)
 		}
-		if err := r.finishUsers(ctx, found, q.Load); err != nil {
-			return page, err
-		}
-		page.Resources = make([]store.User, len(found))
-		for i := range found {
-			page.Resources[i] = found[i].user
-		}
-		if total, ok := knownTotal(q, len(found)); ok {
+		if total, ok := knownTotal(q, len(page.Resources)); ok {
 			page.Total = total
 			return page, nil
 		}
 	}
-	if err := r.q.queryRow(ctx, countUsersSQL(where), args...).Scan(&page.Total); err != nil {
+	if page.Total, err = r.count(ctx, "scim_users", countUsersSQL(where), app, q.Filter, args); err != nil {
 		return page, fmt.Errorf("count users: %w", err)
 	}
 	return page, nil
 }
 
+// count returns the number of rows a list matches: from the per-app
+// counters when there is no filter, by counting otherwise.
+func (r reader) count(ctx context.Context, table, countSQL, app string, f query.Expr, args []any) (int, error) {
+	var n int
+	if f == nil {
+		err := r.q.queryRow(ctx, `SELECT n FROM scim_counts WHERE tbl = ? AND app = ?`, table, app).Scan(&n)
+		if errors.Is(err, sql.ErrNoRows) {
+			return 0, nil
+		}
+		return n, err
+	}
+	err := r.q.queryRow(ctx, countSQL, args...).Scan(&n)
+	return n, err
+}
+
 // The list and count statements, built from translate's WHERE clause and
 // orderBy's ORDER BY list. The list statement takes LIMIT and OFFSET as its
-// last two parameters.
-func listUsersSQL(where, order string) string {
-	return `SELECT ` + userColumns + ` FROM ` + userFrom + ` WHERE ` + where + ` ORDER BY ` + order + ` LIMIT ? OFFSET ?`
+// last two parameters. It pages over primary keys alone first, so that
+// rows skipped by OFFSET are never read whole (a deferred join).
+func listUsersSQL(where, order string, opts store.Load) string {
+	return userSelect(opts) + ` FROM ` + userFrom + ` WHERE u.pk IN (SELECT u.pk FROM scim_users u WHERE ` + where +
+		` ORDER BY ` + order + ` LIMIT ? OFFSET ?) ORDER BY ` + order
 }
 
 func countUsersSQL(where string) string { return `SELECT count(*) FROM scim_users u WHERE ` + where }
 
 func listGroupsSQL(where, order string) string {
-	return `SELECT ` + groupColumns + ` FROM scim_groups g WHERE ` + where + ` ORDER BY ` + order + ` LIMIT ? OFFSET ?`
+	return `SELECT ` + groupColumns + ` FROM scim_groups g WHERE g.pk IN (SELECT g.pk FROM scim_groups g WHERE ` + where +
+		` ORDER BY ` + order + ` LIMIT ? OFFSET ?) ORDER BY ` + order
 }
 
 func countGroupsSQL(where string) string { return `SELECT count(*) FROM scim_groups g WHERE ` + where }
@@ -155,48 +192,6 @@ func knownTotal(q store.List, n int) (int, bool) {
 		return 0, true
 	}
 	return 0, false
-}
-
-// finishUsers loads what opts asks for beyond the user rows.
-func (r reader) finishUsers(ctx context.Context, rows []userRow, opts store.Load) error {
-	if !opts.State {
-		for i := range rows {
-			rows[i].user.State = nil
-		}
-	}
-	if !opts.Groups || len(rows) == 0 {
-		return nil
-	}
-	byPK := make(map[int64]int, len(rows))
-	pks := make([]int64, len(rows))
-	for i, row := range rows {
-		byPK[row.pk] = i
-		pks[i] = row.pk
-	}
-	list, _ := json.Marshal(pks)
-	rs, err := r.q.query(ctx, `SELECT m.user_pk, g.id, g.display_name
-		FROM scim_members m JOIN scim_groups g ON g.pk = m.group_pk
-		WHERE m.user_pk IN (SELECT value FROM json_each(?))
-		ORDER BY m.user_pk, g.pk`, string(list))
-	if err != nil {
-		return fmt.Errorf("load groups: %w", err)
-	}
-	defer rs.Close()
-	for rs.Next() {
-		var (
-			pk  int64
-			ref store.GroupRef
-		)
-		if err := rs.Scan(&pk, &ref.ID, &ref.DisplayName); err != nil {
-			return fmt.Errorf("load groups: %w", err)
-		}
-		u := &rows[byPK[pk]].user
-		u.Groups = append(u.Groups, ref)
-	}
-	if err := rs.Err(); err != nil {
-		return fmt.Errorf("load groups: %w", err)
-	}
-	return nil
 }
 
 const groupColumns = `g.pk, g.id, g.display_name, g.external_id, g.attrs, g.version, g.created, g.modified`
@@ -289,7 +284,7 @@ func (r reader) ListGroups(ctx context.Context, app string, q store.List) (store
 			return page, nil
 		}
 	}
-	if err := r.q.queryRow(ctx, countGroupsSQL(where), args...).Scan(&page.Total); err != nil {
+	if page.Total, err = r.count(ctx, "scim_groups", countGroupsSQL(where), app, q.Filter, args); err != nil {
 		return page, fmt.Errorf("count groups: %w", err)
 	}
 	return page, nil

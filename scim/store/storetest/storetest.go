@@ -45,6 +45,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("UserFilters", func(t *testing.T) { testUserFilters(t, open) })
 	t.Run("GroupFilters", func(t *testing.T) { testGroupFilters(t, open) })
 	t.Run("Paging", func(t *testing.T) { testPaging(t, open) })
+	t.Run("Totals", func(t *testing.T) { testTotals(t, open) })
 }
 
 // fresh opens a store and closes it when the test ends.
@@ -1479,4 +1480,53 @@ func testPaging(t *testing.T, open Opener) {
 			t.Errorf("count 0: %v (total %d), want none (total 3)", groupIDs(page.Resources), page.Total)
 		}
 	})
+}
+
+// testTotals follows the totals of unfiltered lists, which a backend may
+// keep as counters, through creates, deletes, failed writes and two apps.
+func testTotals(t *testing.T, open Opener) {
+	s := fresh(t, open)
+	const other = "other"
+	totals := func(app string) (users, groups int) {
+		t.Helper()
+		u, err := s.ListUsers(t.Context(), app, store.List{StartIndex: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := s.ListGroups(t.Context(), app, store.List{StartIndex: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u.Total, g.Total
+	}
+	check := func(step string, app string, wantUsers, wantGroups int) {
+		t.Helper()
+		if u, g := totals(app); u != wantUsers || g != wantGroups {
+			t.Errorf("%s: %s has %d users and %d groups, want %d and %d", step, app, u, g, wantUsers, wantGroups)
+		}
+	}
+	check("empty", app, 0, 0)
+	createUsers(t, s, app, newUser("t1", "t1", nil), newUser("t2", "t2", nil), newUser("t3", "t3", nil))
+	createUsers(t, s, other, newUser("o1", "o1", nil))
+	createGroup(t, s, app, newGroup("tg1", "tg1"), "t1")
+	createGroup(t, s, app, newGroup("tg2", "tg2"))
+	check("after creates", app, 3, 2)
+	check("after creates", other, 1, 0)
+	update(t, s, func(tx store.Tx) error { return tx.DeleteUser(t.Context(), app, "t2") })
+	update(t, s, func(tx store.Tx) error { return tx.DeleteGroup(t.Context(), app, "tg1") })
+	check("after deletes", app, 2, 1)
+	err := s.Update(t.Context(), func(tx store.Tx) error {
+		if err := tx.CreateUser(t.Context(), app, newUser("t4", "t4", nil)); err != nil {
+			return err
+		}
+		return errors.New("roll back")
+	})
+	if err == nil {
+		t.Fatal("the failing update succeeded")
+	}
+	dup := s.Update(t.Context(), func(tx store.Tx) error { return tx.CreateUser(t.Context(), app, newUser("t5", "T1", nil)) })
+	wantConflict(t, dup, "userName")
+	update(t, s, func(tx store.Tx) error { return tx.ReplaceUser(t.Context(), app, newUser("t1", "t1-renamed", nil)) })
+	check("after a rollback, a conflict and a replace", app, 2, 1)
+	check("unchanged", other, 1, 0)
 }
