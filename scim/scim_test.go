@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -529,4 +530,58 @@ func TestRevocationTakesEffect(t *testing.T) {
 	}
 	// The app's other token is unaffected.
 	mustStatus(t, h.get("/Users"), http.StatusOK)
+}
+
+// memberLoads counts the reads that ask the store for group members.
+type memberLoads struct {
+	store.Store
+	n atomic.Int32
+}
+
+func (s *memberLoads) GetGroup(ctx context.Context, app, id string, opts store.Load) (store.Group, error) {
+	if opts.Members {
+		s.n.Add(1)
+	}
+	return s.Store.GetGroup(ctx, app, id, opts)
+}
+
+func (s *memberLoads) ListGroups(ctx context.Context, app string, q store.List) (store.Page[store.Group], error) {
+	if q.Load.Members {
+		s.n.Add(1)
+	}
+	return s.Store.ListGroups(ctx, app, q)
+}
+
+// TestExcludedMembersAreNotRead checks that excludedAttributes=members, and
+// attributes lists without members, keep members from being read at all:
+// a group of thousands of members costs nothing then.
+func TestExcludedMembersAreNotRead(t *testing.T) {
+	h := newHarness(t)
+	spy := &memberLoads{Store: h.db}
+	s, err := scim.NewServer(scim.Config{Store: spy, Apps: []string{"acme"}, BaseURL: "https://scim.example.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	h.srv = srv
+	u := h.createUser(simpleUser("member"))
+	g := h.createGroup(`{"schemas":[` + groupSchema + `],"displayName":"G","members":[{"value":"` + str(u["id"]) + `"}]}`)
+	spy.n.Store(0)
+	for _, path := range []string{
+		"/Groups?excludedAttributes=members",
+		"/Groups/" + str(g["id"]) + "?excludedAttributes=members",
+		"/Groups?attributes=displayName",
+		"/Groups?excludedAttributes=members&filter=" + url.QueryEscape(`displayName eq "G"`),
+	} {
+		mustStatus(t, h.get(path), http.StatusOK)
+	}
+	if n := spy.n.Load(); n != 0 {
+		t.Errorf("%d reads loaded members", n)
+	}
+	mustStatus(t, h.get("/Groups"), http.StatusOK)
+	if n := spy.n.Load(); n != 1 {
+		t.Errorf("a plain list loaded members %d times, want 1", n)
+	}
 }
