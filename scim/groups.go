@@ -2,27 +2,19 @@ package scim
 
 import (
 	"bytes"
-	"errors"
+	"context"
 	"net/http"
 
 	elimity "github.com/elimity-com/scim"
 
-	"github.com/scimbridge/scimbridge/scim/catalog"
 	"github.com/scimbridge/scimbridge/scim/query"
 	"github.com/scimbridge/scimbridge/scim/store"
 )
 
 // groupHandler serves /Groups for one app.
-type groupHandler struct {
-	a   *appHandler
-	res *catalog.Resource
-	// unstored are the attributes the stored document never holds.
-	unstored []*catalog.Attribute
-}
+type groupHandler struct{ base }
 
 var _ elimity.ResourceHandler = (*groupHandler)(nil)
-
-func (h *groupHandler) fail(r *http.Request, err error) error { return libraryError(r, h.a.s.log, err) }
 
 func (h *groupHandler) load(p query.Projection) store.Load {
 	members, _ := h.res.Lookup("", "members", "")
@@ -69,9 +61,9 @@ func (h *groupHandler) render(g store.Group, p query.Projection) (rendered, erro
 
 func (h *groupHandler) Create(r *http.Request, attrs elimity.ResourceAttributes) (elimity.Resource, error) {
 	ctx := r.Context()
-	p, err := projectionOf(r, h.res)
+	p, err := h.projection(r)
 	if err != nil {
-		return elimity.Resource{}, h.fail(r, err)
+		return elimity.Resource{}, err
 	}
 	g, members, err := h.fromAttributes(attrs)
 	if err != nil {
@@ -94,32 +86,29 @@ func (h *groupHandler) Create(r *http.Request, attrs elimity.ResourceAttributes)
 		return elimity.Resource{}, h.fail(r, err)
 	}
 	rd, err := h.render(g, p)
-	return answer(r, h.a.s.log, rd, err)
+	return h.respond(r, rd, err)
 }
 
 func (h *groupHandler) Get(r *http.Request, id string) (elimity.Resource, error) {
-	p, err := projectionOf(r, h.res)
+	p, err := h.projection(r)
 	if err != nil {
-		return elimity.Resource{}, h.fail(r, err)
+		return elimity.Resource{}, err
 	}
 	g, err := h.a.s.cfg.Store.GetGroup(r.Context(), h.a.name, id, h.load(p))
-	if errors.Is(err, store.ErrNotFound) {
-		return elimity.Resource{}, notFound(h.res, id).library()
-	}
 	if err != nil {
-		return elimity.Resource{}, h.fail(r, err)
+		return elimity.Resource{}, h.lookupError(r, id, err)
 	}
 	rd, err := h.render(g, p)
-	return answer(r, h.a.s.log, rd, err)
+	return h.respond(r, rd, err)
 }
 
 // Replace is PUT with full membership: members missing from the body are
 // removed. The version changes only if something did.
 func (h *groupHandler) Replace(r *http.Request, id string, attrs elimity.ResourceAttributes) (elimity.Resource, error) {
 	ctx := r.Context()
-	p, err := projectionOf(r, h.res)
+	p, err := h.projection(r)
 	if err != nil {
-		return elimity.Resource{}, h.fail(r, err)
+		return elimity.Resource{}, err
 	}
 	g, members, err := h.fromAttributes(attrs)
 	if err != nil {
@@ -142,14 +131,11 @@ func (h *groupHandler) Replace(r *http.Request, id string, attrs elimity.Resourc
 		result, err = tx.GetGroup(ctx, h.a.name, id, load)
 		return err
 	})
-	if errors.Is(err, store.ErrNotFound) {
-		return elimity.Resource{}, notFound(h.res, id).library()
-	}
 	if err != nil {
-		return elimity.Resource{}, h.fail(r, err)
+		return elimity.Resource{}, h.lookupError(r, id, err)
 	}
 	rd, err := h.render(result, p)
-	return answer(r, h.a.s.log, rd, err)
+	return h.respond(r, rd, err)
 }
 
 func sameMembers(old []store.Member, ids []string) bool {
@@ -169,23 +155,5 @@ func sameMembers(old []store.Member, ids []string) bool {
 }
 
 func (h *groupHandler) Delete(r *http.Request, id string) error {
-	ctx := r.Context()
-	err := h.a.s.cfg.Store.Update(ctx, func(tx store.Tx) error { return tx.DeleteGroup(ctx, h.a.name, id) })
-	if errors.Is(err, store.ErrNotFound) {
-		return notFound(h.res, id).library()
-	}
-	if err != nil {
-		return h.fail(r, err)
-	}
-	return nil
-}
-
-// GetAll: see userHandler.GetAll.
-func (h *groupHandler) GetAll(r *http.Request, _ elimity.ListRequestParams) (elimity.Page, error) {
-	return elimity.Page{}, h.fail(r, errListRouting)
-}
-
-// Patch: see userHandler.Patch.
-func (h *groupHandler) Patch(r *http.Request, id string, _ []elimity.PatchOperation) (elimity.Resource, error) {
-	return elimity.Resource{}, (&Error{Status: http.StatusNotImplemented, Detail: "PATCH is not supported yet; use PUT"}).library()
+	return h.remove(r, id, func(ctx context.Context, tx store.Tx) error { return tx.DeleteGroup(ctx, h.a.name, id) })
 }

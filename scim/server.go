@@ -155,8 +155,8 @@ func newAppHandler(s *Server, name string) (*appHandler, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.users = &userHandler{a: a, res: s.cat.User, unstored: userUnstored}
-	a.groups = &groupHandler{a: a, res: s.cat.Group, unstored: groupUnstored}
+	a.users = &userHandler{base{a: a, res: s.cat.User, unstored: userUnstored}}
+	a.groups = &groupHandler{base{a: a, res: s.cat.Group, unstored: groupUnstored}}
 	var lib elimity.Server
 	lib, err = elimity.NewServer(&elimity.ServerArgs{
 		ServiceProviderConfig: &elimity.ServiceProviderConfig{MaxResults: s.cfg.MaxPageSize, SupportFiltering: true},
@@ -279,7 +279,7 @@ func (a *appHandler) serve(w http.ResponseWriter, r *http.Request, path string) 
 	case rt == routeSearch:
 		a.search(w, r, res)
 	case rt == routeResource && r.Method == http.MethodPatch:
-		writeError(w, &Error{Status: http.StatusNotImplemented, Detail: "PATCH is not supported yet; use PUT"})
+		writeError(w, errPatchUnsupported)
 	default:
 		lr := r.Clone(r.Context())
 		lr.URL.Path = "/v2" + path

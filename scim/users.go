@@ -2,7 +2,7 @@ package scim
 
 import (
 	"bytes"
-	"errors"
+	"context"
 	"net/http"
 	"time"
 
@@ -15,16 +15,9 @@ import (
 
 // userHandler serves /Users for one app through github.com/elimity-com/scim,
 // which has validated bodies before calling it.
-type userHandler struct {
-	a   *appHandler
-	res *catalog.Resource
-	// unstored are the attributes the stored document never holds.
-	unstored []*catalog.Attribute
-}
+type userHandler struct{ base }
 
 var _ elimity.ResourceHandler = (*userHandler)(nil)
-
-func (h *userHandler) fail(r *http.Request, err error) error { return libraryError(r, h.a.s.log, err) }
 
 // load says what to read with a user for projection p.
 func (h *userHandler) load(p query.Projection) store.Load {
@@ -88,9 +81,9 @@ func (h *userHandler) render(u store.User, p query.Projection) (rendered, error)
 
 func (h *userHandler) Create(r *http.Request, attrs elimity.ResourceAttributes) (elimity.Resource, error) {
 	ctx := r.Context()
-	p, err := projectionOf(r, h.res)
+	p, err := h.projection(r)
 	if err != nil {
-		return elimity.Resource{}, h.fail(r, err)
+		return elimity.Resource{}, err
 	}
 	u, err := h.fromAttributes(attrs)
 	if err != nil {
@@ -102,23 +95,20 @@ func (h *userHandler) Create(r *http.Request, attrs elimity.ResourceAttributes) 
 		return elimity.Resource{}, h.fail(r, err)
 	}
 	rd, err := h.render(u, p)
-	return answer(r, h.a.s.log, rd, err)
+	return h.respond(r, rd, err)
 }
 
 func (h *userHandler) Get(r *http.Request, id string) (elimity.Resource, error) {
-	p, err := projectionOf(r, h.res)
+	p, err := h.projection(r)
 	if err != nil {
-		return elimity.Resource{}, h.fail(r, err)
+		return elimity.Resource{}, err
 	}
 	u, err := h.a.s.cfg.Store.GetUser(r.Context(), h.a.name, id, h.load(p))
-	if errors.Is(err, store.ErrNotFound) {
-		return elimity.Resource{}, notFound(h.res, id).library()
-	}
 	if err != nil {
-		return elimity.Resource{}, h.fail(r, err)
+		return elimity.Resource{}, h.lookupError(r, id, err)
 	}
 	rd, err := h.render(u, p)
-	return answer(r, h.a.s.log, rd, err)
+	return h.respond(r, rd, err)
 }
 
 // Replace is PUT: the body is the whole new resource. Nothing is written
@@ -126,9 +116,9 @@ func (h *userHandler) Get(r *http.Request, id string) (elimity.Resource, error) 
 // read-modify-write cycles that change nothing.
 func (h *userHandler) Replace(r *http.Request, id string, attrs elimity.ResourceAttributes) (elimity.Resource, error) {
 	ctx := r.Context()
-	p, err := projectionOf(r, h.res)
+	p, err := h.projection(r)
 	if err != nil {
-		return elimity.Resource{}, h.fail(r, err)
+		return elimity.Resource{}, err
 	}
 	u, err := h.fromAttributes(attrs)
 	if err != nil {
@@ -149,37 +139,13 @@ func (h *userHandler) Replace(r *http.Request, id string, attrs elimity.Resource
 		result, err = tx.GetUser(ctx, h.a.name, id, h.load(p))
 		return err
 	})
-	if errors.Is(err, store.ErrNotFound) {
-		return elimity.Resource{}, notFound(h.res, id).library()
-	}
 	if err != nil {
-		return elimity.Resource{}, h.fail(r, err)
+		return elimity.Resource{}, h.lookupError(r, id, err)
 	}
 	rd, err := h.render(result, p)
-	return answer(r, h.a.s.log, rd, err)
+	return h.respond(r, rd, err)
 }
 
 func (h *userHandler) Delete(r *http.Request, id string) error {
-	ctx := r.Context()
-	err := h.a.s.cfg.Store.Update(ctx, func(tx store.Tx) error { return tx.DeleteUser(ctx, h.a.name, id) })
-	if errors.Is(err, store.ErrNotFound) {
-		return notFound(h.res, id).library()
-	}
-	if err != nil {
-		return h.fail(r, err)
-	}
-	return nil
-}
-
-// GetAll is not reached: appHandler.serve answers list requests itself,
-// because the library reports the requested count as itemsPerPage and
-// ignores sorting and projection.
-func (h *userHandler) GetAll(r *http.Request, _ elimity.ListRequestParams) (elimity.Page, error) {
-	return elimity.Page{}, h.fail(r, errListRouting)
-}
-
-// Patch is not reached either; PATCH answers 501 until the PATCH engine
-// lands.
-func (h *userHandler) Patch(r *http.Request, id string, _ []elimity.PatchOperation) (elimity.Resource, error) {
-	return elimity.Resource{}, (&Error{Status: http.StatusNotImplemented, Detail: "PATCH is not supported yet; use PUT"}).library()
+	return h.remove(r, id, func(ctx context.Context, tx store.Tx) error { return tx.DeleteUser(ctx, h.a.name, id) })
 }
