@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	filter "github.com/scim2/filter-parser/v2"
 
@@ -577,7 +578,15 @@ func typedValue(attr *catalog.Attribute, v any) (any, error) {
 }
 
 // unescape decodes the JSON escapes that filter-parser leaves in strings.
+// Like filter-parser's grammar (JSON's strings), it refuses raw control
+// characters and bytes that are not UTF-8.
 func unescape(s string) (string, error) {
+	if !utf8.ValidString(s) {
+		return "", filterErr("the string %q is not valid UTF-8", s)
+	}
+	if i := strings.IndexFunc(s, func(r rune) bool { return r < 0x20 }); i >= 0 {
+		return "", filterErr("the string %q holds a control character; escape it, as in \\u000A", s)
+	}
 	if !strings.Contains(s, `\`) {
 		return s, nil
 	}
