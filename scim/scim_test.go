@@ -585,3 +585,35 @@ func TestExcludedMembersAreNotRead(t *testing.T) {
 		t.Errorf("a plain list loaded members %d times, want 1", n)
 	}
 }
+
+// TestBridgeExtension checks the read-only scimbridge extension: the IdP
+// cannot write it, the adapters' state shows in it, and it can be filtered.
+func TestBridgeExtension(t *testing.T) {
+	h := newHarness(t)
+	const ext = "urn:scimbridge:params:scim:schemas:extension:2.0:User"
+	u := h.createUser(`{"schemas":[` + userSchema + `,"` + ext + `"],"userName":"bridge@example.com",
+		"` + ext + `":{"provisioningState":"active","pendingActions":7}}`)
+	if _, ok := u[ext]; ok {
+		t.Fatalf("the IdP wrote the read-only extension: %v", u[ext])
+	}
+	ctx := context.Background()
+	login := time.Date(2026, 11, 2, 9, 30, 0, 0, time.UTC)
+	err := h.db.Update(ctx, func(tx store.Tx) error {
+		return tx.SetUserState(ctx, "acme", str(u["id"]), store.UserState{ProvisioningState: "pending", PendingActions: 2, LastLogin: &login})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := h.get("/Users/" + str(u["id"])).obj(t)
+	want := map[string]any{"provisioningState": "pending", "pendingActions": float64(2), "lastLogin": "2026-11-02T09:30:00Z"}
+	if !reflect.DeepEqual(got[ext], want) {
+		t.Errorf("extension = %v, want %v", got[ext], want)
+	}
+	lr := h.list("/Users?filter=" + url.QueryEscape(ext+`:provisioningState eq "pending" and `+ext+`:pendingActions ge 1`))
+	if res := resources(t, lr); len(res) != 1 || res[0]["id"] != u["id"] {
+		t.Errorf("filter on the extension returned %v", res)
+	}
+	if got := h.get("/Users/" + str(u["id"]) + "?excludedAttributes=" + ext).obj(t); got[ext] != nil {
+		t.Errorf("excluded extension returned: %v", got[ext])
+	}
+}
