@@ -12,6 +12,8 @@ import (
 
 	scimerrors "github.com/elimity-com/scim/errors"
 
+	"github.com/scimbridge/scimbridge/scim/compat"
+	"github.com/scimbridge/scimbridge/scim/patch"
 	"github.com/scimbridge/scimbridge/scim/query"
 	"github.com/scimbridge/scimbridge/scim/store"
 )
@@ -84,6 +86,8 @@ func internalError(ctx context.Context) *Error {
 func classify(ctx context.Context, log *slog.Logger, err error) *Error {
 	var (
 		scimErr     *Error
+		compatErr   *compat.Error
+		patchErr    *patch.Error
 		queryErr    *query.Error
 		conflict    *store.ConflictError
 		member      *store.UnknownMemberError
@@ -92,6 +96,10 @@ func classify(ctx context.Context, log *slog.Logger, err error) *Error {
 	switch {
 	case errors.As(err, &scimErr):
 		return scimErr
+	case errors.As(err, &compatErr):
+		return badRequest(compatErr.ScimType, "%s", compatErr.Detail)
+	case errors.As(err, &patchErr):
+		return badRequest(patchErr.ScimType, "%s", patchErr.Detail)
 	case errors.As(err, &queryErr):
 		if queryErr.Param == "filter" {
 			return badRequest("invalidFilter", "%s", queryErr.Msg)

@@ -1,12 +1,14 @@
 package scim
 
 import (
-	"bytes"
 	"context"
+	"maps"
 	"net/http"
 
 	elimity "github.com/elimity-com/scim"
 
+	"github.com/scimbridge/scimbridge/scim/compat"
+	"github.com/scimbridge/scimbridge/scim/patch"
 	"github.com/scimbridge/scimbridge/scim/query"
 	"github.com/scimbridge/scimbridge/scim/store"
 )
@@ -59,6 +61,31 @@ func (h *groupHandler) render(g store.Group, p query.Projection) (rendered, erro
 	return r.withStored(g.Attributes, h.res, p, h.unstored)
 }
 
+// groupDoc is a group's attribute document with its externalId.
+func groupDoc(g store.Group) (map[string]any, error) {
+	doc, err := decodeAttributes(g.Attributes)
+	if err != nil {
+		return nil, err
+	}
+	if g.ExternalID != "" {
+		doc["externalId"] = g.ExternalID
+	}
+	return doc, nil
+}
+
+// groupFromDoc turns a document back into the group to store.
+func groupFromDoc(id string, doc map[string]any) (store.Group, error) {
+	rest := maps.Clone(doc)
+	externalID, _ := rest["externalId"].(string)
+	delete(rest, "externalId")
+	displayName, _ := rest["displayName"].(string)
+	raw, err := encodeAttributes(rest)
+	if err != nil {
+		return store.Group{}, err
+	}
+	return store.Group{ID: id, DisplayName: displayName, ExternalID: externalID, Attributes: raw}, nil
+}
+
 func (h *groupHandler) Create(r *http.Request, attrs elimity.ResourceAttributes) (elimity.Resource, error) {
 	ctx := r.Context()
 	p, err := h.projection(r)
@@ -73,6 +100,9 @@ func (h *groupHandler) Create(r *http.Request, attrs elimity.ResourceAttributes)
 	load := h.load(p)
 	err = h.a.s.cfg.Store.Update(ctx, func(tx store.Tx) error {
 		if err := tx.CreateGroup(ctx, h.a.name, &g, members); err != nil {
+			return err
+		}
+		if err := tx.AppendEvents(ctx, groupEvents(h.res, h.a.name, g.ID, nil, map[string]any{}, members, nil)); err != nil {
 			return err
 		}
 		if load.Members && len(members) > 0 {
@@ -105,7 +135,6 @@ func (h *groupHandler) Get(r *http.Request, id string) (elimity.Resource, error)
 // Replace is PUT with full membership: members missing from the body are
 // removed. The version changes only if something did.
 func (h *groupHandler) Replace(r *http.Request, id string, attrs elimity.ResourceAttributes) (elimity.Resource, error) {
-	ctx := r.Context()
 	p, err := h.projection(r)
 	if err != nil {
 		return elimity.Resource{}, err
@@ -114,22 +143,13 @@ func (h *groupHandler) Replace(r *http.Request, id string, attrs elimity.Resourc
 	if err != nil {
 		return elimity.Resource{}, h.fail(r, err)
 	}
-	g.ID = id
-	load := h.load(p)
-	var result store.Group
-	err = h.a.s.cfg.Store.Update(ctx, func(tx store.Tx) error {
-		old, err := tx.GetGroup(ctx, h.a.name, id, store.Load{Members: true})
-		if err != nil {
-			return err
-		}
-		if old.DisplayName != g.DisplayName || old.ExternalID != g.ExternalID ||
-			!bytes.Equal(old.Attributes, g.Attributes) || !sameMembers(old.Members, members) {
-			if err := tx.ReplaceGroup(ctx, h.a.name, &g, members); err != nil {
-				return err
-			}
-		}
-		result, err = tx.GetGroup(ctx, h.a.name, id, load)
-		return err
+	newDoc, err := groupDoc(g)
+	if err != nil {
+		return elimity.Resource{}, h.fail(r, err)
+	}
+	ops := []patch.MemberOp{{Kind: patch.Replace, IDs: members}}
+	result, err := h.write(r, id, h.load(p), true, func(map[string]any) (map[string]any, []patch.MemberOp, error) {
+		return newDoc, ops, nil
 	})
 	if err != nil {
 		return elimity.Resource{}, h.lookupError(r, id, err)
@@ -138,22 +158,125 @@ func (h *groupHandler) Replace(r *http.Request, id string, attrs elimity.Resourc
 	return h.respond(r, rd, err)
 }
 
-func sameMembers(old []store.Member, ids []string) bool {
-	if len(old) != len(ids) {
-		return false
-	}
-	have := make(map[string]bool, len(old))
-	for _, m := range old {
-		have[m.ID] = true
-	}
-	for _, id := range ids {
-		if !have[id] {
-			return false
+// write changes group id to what change makes of its document and
+// members, checking If-Match, records the change events, and returns the
+// group as load says when read is set (otherwise only its id and new
+// version). Member changes cost in the
+// members named, not in the size of the group.
+func (h *groupHandler) write(r *http.Request, id string, load store.Load, read bool,
+	change func(map[string]any) (map[string]any, []patch.MemberOp, error)) (store.Group, error) {
+	ctx := r.Context()
+	var result store.Group
+	err := h.a.s.cfg.Store.Update(ctx, func(tx store.Tx) error {
+		old, err := tx.GetGroup(ctx, h.a.name, id, store.Load{})
+		if err != nil {
+			return err
+		}
+		if err := checkIfMatch(r, old.Version); err != nil {
+			return err
+		}
+		oldDoc, err := groupDoc(old)
+		if err != nil {
+			return err
+		}
+		work, err := groupDoc(old)
+		if err != nil {
+			return err
+		}
+		newDoc, memberOps, err := change(work)
+		if err != nil {
+			return err
+		}
+		changes, err := h.applyMembers(ctx, tx, id, memberOps)
+		if err != nil {
+			return err
+		}
+		added, removed := changes.net()
+		events := groupEvents(h.res, h.a.name, id, oldDoc, newDoc, added, removed)
+		result = store.Group{ID: id, Version: old.Version}
+		if len(events) > 0 {
+			g, err := groupFromDoc(id, newDoc)
+			if err != nil {
+				return err
+			}
+			if err := tx.ReplaceGroup(ctx, h.a.name, &g); err != nil {
+				return err
+			}
+			if err := tx.AppendEvents(ctx, events); err != nil {
+				return err
+			}
+			result.Version = g.Version
+		}
+		if read {
+			result, err = tx.GetGroup(ctx, h.a.name, id, load)
+		}
+		return err
+	})
+	return result, err
+}
+
+// applyMembers runs member operations in order against the store.
+func (h *groupHandler) applyMembers(ctx context.Context, tx store.Tx, id string, ops []patch.MemberOp) (*memberChanges, error) {
+	changes := newMemberChanges()
+	for _, op := range ops {
+		switch {
+		case op.Kind == patch.Add:
+			added, err := tx.AddMembers(ctx, h.a.name, id, op.IDs)
+			if err != nil {
+				return nil, err
+			}
+			changes.added(added)
+		case op.Kind == patch.Replace:
+			added, removed, err := tx.SetMembers(ctx, h.a.name, id, op.IDs)
+			if err != nil {
+				return nil, err
+			}
+			changes.added(added)
+			changes.removed(removed)
+		case op.IDs != nil:
+			removed, err := tx.RemoveMembers(ctx, h.a.name, id, op.IDs)
+			if err != nil {
+				return nil, err
+			}
+			changes.removed(removed)
+		default:
+			removed, err := tx.RemoveMembersWhere(ctx, h.a.name, id, op.Filter)
+			if err != nil {
+				return nil, err
+			}
+			changes.removed(removed)
 		}
 	}
-	return true
+	return changes, nil
 }
 
 func (h *groupHandler) Delete(r *http.Request, id string) error {
-	return h.remove(r, id, func(ctx context.Context, tx store.Tx) error { return tx.DeleteGroup(ctx, h.a.name, id) })
+	return h.remove(r, id, func(ctx context.Context, tx store.Tx) error {
+		old, err := tx.GetGroup(ctx, h.a.name, id, store.Load{})
+		if err != nil {
+			return err
+		}
+		if err := checkIfMatch(r, old.Version); err != nil {
+			return err
+		}
+		if err := tx.DeleteGroup(ctx, h.a.name, id); err != nil {
+			return err
+		}
+		return tx.AppendEvents(ctx, groupEvents(h.res, h.a.name, id, map[string]any{}, nil, nil, nil))
+	})
+}
+
+// patch applies PATCH operations to group id. The group is read back only
+// when read is set, and its members only when load asks for them.
+func (h *groupHandler) patch(r *http.Request, id string, ops []patch.Op, load store.Load, read bool) (store.Group, error) {
+	return h.write(r, id, load, read, func(doc map[string]any) (map[string]any, []patch.MemberOp, error) {
+		memberOps, err := patch.Apply(h.res, doc, ops)
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := compat.Required(h.res, doc); err != nil {
+			return nil, nil, err
+		}
+		return doc, memberOps, nil
+	})
 }

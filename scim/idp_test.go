@@ -215,7 +215,7 @@ func testE19(t *testing.T, h *harness) {
 		}
 	}
 	spc := h.get("/ServiceProviderConfig").obj(t)
-	for feature, want := range map[string]bool{"bulk": false, "filter": true, "sort": true, "patch": false, "changePassword": false} {
+	for feature, want := range map[string]bool{"bulk": false, "filter": true, "sort": true, "patch": true, "etag": true, "changePassword": false} {
 		m, _ := spc[feature].(map[string]any)
 		if m["supported"] != want {
 			t.Errorf("%s.supported = %v, want %v", feature, m["supported"], want)

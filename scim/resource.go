@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 
 	elimity "github.com/elimity-com/scim"
@@ -25,9 +24,6 @@ func newID() string {
 	h := hex.EncodeToString(b[:])
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }
-
-// etag is the weak entity tag of a resource version.
-func etag(version int64) string { return `W/"` + strconv.FormatInt(version, 10) + `"` }
 
 // projectionOf reads attributes and excludedAttributes from the query.
 func projectionOf(r *http.Request, res *catalog.Resource) (query.Projection, error) {

@@ -136,7 +136,9 @@ func TestBadRequests(t *testing.T) {
 		{"unsupported meta filter", request{method: "GET", path: "/Users?filter=" + url.QueryEscape(`meta.version eq "x"`)}, 400, "invalidFilter", "meta.version"},
 		{"unknown endpoint", request{method: "GET", path: "/Devices"}, 404, "", "no such endpoint"},
 		{"method not allowed", request{method: "DELETE", path: "/Users"}, 405, "", "GET POST"},
-		{"PATCH not yet", request{method: "PATCH", path: "/Users/" + uid, body: `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"userName","value":"changed"}]}`}, 501, "", "PATCH"},
+		{"PATCH of the id", request{method: "PATCH", path: "/Users/" + uid, body: `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"userName","value":"changed"},{"op":"replace","path":"id","value":"x"}]}`}, 400, "mutability", "id"},
+		{"PATCH without operations", request{method: "PATCH", path: "/Users/" + uid, body: `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"]}`}, 400, "invalidSyntax", "Operations"},
+		{"PATCH with an unknown op", request{method: "PATCH", path: "/Users/" + uid, body: `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"merge","path":"userName","value":"changed"}]}`}, 400, "invalidSyntax", "merge"},
 		{"search without schema", request{method: "POST", path: "/Users/.search", body: `{"filter":"userName eq \"x\""}`}, 400, "invalidValue", "SearchRequest"},
 	}
 	for _, c := range cases {

@@ -20,6 +20,7 @@ import (
 	"github.com/elimity-com/scim/optional"
 
 	"github.com/scimbridge/scimbridge/scim/catalog"
+	"github.com/scimbridge/scimbridge/scim/compat"
 	"github.com/scimbridge/scimbridge/scim/query"
 	"github.com/scimbridge/scimbridge/scim/store"
 )
@@ -44,6 +45,9 @@ type Config struct {
 	Store store.Store
 	// Apps are the names of the apps served.
 	Apps []string
+	// Rules are the IdP normalisation rules of each app; an app without
+	// an entry has every rule on.
+	Rules map[string]compat.Set
 	// BaseURL is the externally visible URL scimbridge is reached at, such
 	// as https://scim.example.com; it prefixes meta.location and $ref.
 	BaseURL string
@@ -139,6 +143,7 @@ func (s *Server) Handler() http.Handler {
 type appHandler struct {
 	s      *Server
 	name   string
+	rules  compat.Set
 	base   string // absolute URL of the app's SCIM root, without trailing slash
 	lib    elimity.Server
 	users  *userHandler
@@ -146,7 +151,7 @@ type appHandler struct {
 }
 
 func newAppHandler(s *Server, name string) (*appHandler, error) {
-	a := &appHandler{s: s, name: name, base: s.cfg.BaseURL + "/apps/" + name + "/scim/v2"}
+	a := &appHandler{s: s, name: name, base: s.cfg.BaseURL + "/apps/" + name + "/scim/v2", rules: s.cfg.Rules[name]}
 	userUnstored, err := lookupAll(s.cat.User, "id", "externalId", "meta", "groups", "password")
 	if err != nil {
 		return nil, err
@@ -248,7 +253,15 @@ func (s *Server) serveSCIM(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errUnauthorized)
 		return
 	}
-	a.serve(w, r, "/"+strings.TrimSuffix(r.PathValue("rest"), "/"))
+	path := "/" + r.PathValue("rest")
+	if len(path) > 1 && strings.HasSuffix(path, "/") && a.rules.On(compat.TrailingSlash) {
+		path = strings.TrimSuffix(path, "/")
+	}
+	if r.Header.Get("User-Agent") == "" && !a.rules.On(compat.MissingUserAgent) {
+		writeError(w, badRequest("", "a User-Agent header is required by this app's configuration"))
+		return
+	}
+	a.serve(w, r, path)
 }
 
 func (a *appHandler) serve(w http.ResponseWriter, r *http.Request, path string) {
@@ -279,7 +292,9 @@ func (a *appHandler) serve(w http.ResponseWriter, r *http.Request, path string) 
 	case rt == routeSearch:
 		a.search(w, r, res)
 	case rt == routeResource && r.Method == http.MethodPatch:
-		writeError(w, errPatchUnsupported)
+		a.patch(w, r, res, resourceID(res, path))
+	case rt == routeResource && r.Method == http.MethodGet && r.Header.Get("If-None-Match") != "" &&
+		a.notModified(w, r, res, resourceID(res, path)):
 	default:
 		lr := r.Clone(r.Context())
 		lr.URL.Path = "/v2" + path
@@ -314,6 +329,12 @@ func (a *appHandler) route(path string) (route, *catalog.Resource) {
 		}
 	}
 	return routeNone, nil
+}
+
+// resourceID is the id in a /Users/{id} or /Groups/{id} path (the
+// router has unescaped it).
+func resourceID(res *catalog.Resource, path string) string {
+	return strings.TrimPrefix(path, res.Endpoint+"/")
 }
 
 func allowedMethods(rt route) string {
@@ -357,8 +378,8 @@ func (a *appHandler) readBody(w http.ResponseWriter, r *http.Request, res *catal
 		return nil, badRequest("invalidSyntax", "the request body must be a JSON object")
 	}
 	if (rt == routeCollection && r.Method == http.MethodPost) || (rt == routeResource && r.Method == http.MethodPut) {
-		if err := normalizeResource(res, obj); err != nil {
-			return nil, err
+		if err := compat.Resource(res, obj, a.rules); err != nil {
+			return nil, badRequest(err.ScimType, "%s", err.Detail)
 		}
 		out, err := json.Marshal(obj)
 		if err != nil {
@@ -384,12 +405,12 @@ func (a *appHandler) serviceProviderConfig(w http.ResponseWriter, r *http.Reques
 	spc := map[string]any{
 		"schemas":          []string{"urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"},
 		"documentationUri": "https://github.com/scimbridge/scimbridge/tree/main/docs",
-		"patch":            map[string]any{"supported": false},
+		"patch":            map[string]any{"supported": true},
 		"bulk":             map[string]any{"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
 		"filter":           map[string]any{"supported": true, "maxResults": a.s.cfg.MaxPageSize},
 		"changePassword":   map[string]any{"supported": false},
 		"sort":             map[string]any{"supported": true},
-		"etag":             map[string]any{"supported": false},
+		"etag":             map[string]any{"supported": true},
 		"authenticationSchemes": []map[string]any{{
 			"type":        "oauthbearertoken",
 			"name":        "OAuth Bearer Token",

@@ -1,14 +1,16 @@
 package scim
 
 import (
-	"bytes"
 	"context"
+	"maps"
 	"net/http"
 	"time"
 
 	elimity "github.com/elimity-com/scim"
 
 	"github.com/scimbridge/scimbridge/scim/catalog"
+	"github.com/scimbridge/scimbridge/scim/compat"
+	"github.com/scimbridge/scimbridge/scim/patch"
 	"github.com/scimbridge/scimbridge/scim/query"
 	"github.com/scimbridge/scimbridge/scim/store"
 )
@@ -79,6 +81,32 @@ func (h *userHandler) render(u store.User, p query.Projection) (rendered, error)
 	return r.withStored(u.Attributes, h.res, p, h.unstored)
 }
 
+// userDoc is a user's attribute document with its externalId: the form
+// PATCH works on and change events compare.
+func userDoc(u store.User) (map[string]any, error) {
+	doc, err := decodeAttributes(u.Attributes)
+	if err != nil {
+		return nil, err
+	}
+	if u.ExternalID != "" {
+		doc["externalId"] = u.ExternalID
+	}
+	return doc, nil
+}
+
+// userFromDoc turns a document back into the user to store.
+func userFromDoc(id string, doc map[string]any) (store.User, error) {
+	rest := maps.Clone(doc)
+	externalID, _ := rest["externalId"].(string)
+	delete(rest, "externalId")
+	userName, _ := rest["userName"].(string)
+	raw, err := encodeAttributes(rest)
+	if err != nil {
+		return store.User{}, err
+	}
+	return store.User{ID: id, UserName: userName, ExternalID: externalID, Attributes: raw}, nil
+}
+
 func (h *userHandler) Create(r *http.Request, attrs elimity.ResourceAttributes) (elimity.Resource, error) {
 	ctx := r.Context()
 	p, err := h.projection(r)
@@ -90,7 +118,12 @@ func (h *userHandler) Create(r *http.Request, attrs elimity.ResourceAttributes) 
 		return elimity.Resource{}, h.fail(r, err)
 	}
 	u.ID = newID()
-	err = h.a.s.cfg.Store.Update(ctx, func(tx store.Tx) error { return tx.CreateUser(ctx, h.a.name, &u) })
+	err = h.a.s.cfg.Store.Update(ctx, func(tx store.Tx) error {
+		if err := tx.CreateUser(ctx, h.a.name, &u); err != nil {
+			return err
+		}
+		return tx.AppendEvents(ctx, userEvents(h.res, h.a.name, u.ID, nil, map[string]any{}))
+	})
 	if err != nil {
 		return elimity.Resource{}, h.fail(r, err)
 	}
@@ -124,18 +157,16 @@ func (h *userHandler) Replace(r *http.Request, id string, attrs elimity.Resource
 	if err != nil {
 		return elimity.Resource{}, h.fail(r, err)
 	}
-	u.ID = id
+	newDoc, err := userDoc(u)
+	if err != nil {
+		return elimity.Resource{}, h.fail(r, err)
+	}
 	var result store.User
 	err = h.a.s.cfg.Store.Update(ctx, func(tx store.Tx) error {
-		old, err := tx.GetUser(ctx, h.a.name, id, store.Load{})
-		if err != nil {
+		if err := h.write(ctx, tx, r, id, func(map[string]any) (map[string]any, error) { return newDoc, nil }); err != nil {
 			return err
 		}
-		if old.UserName != u.UserName || old.ExternalID != u.ExternalID || !bytes.Equal(old.Attributes, u.Attributes) {
-			if err := tx.ReplaceUser(ctx, h.a.name, &u); err != nil {
-				return err
-			}
-		}
+		var err error
 		result, err = tx.GetUser(ctx, h.a.name, id, h.load(p))
 		return err
 	})
@@ -146,6 +177,84 @@ func (h *userHandler) Replace(r *http.Request, id string, attrs elimity.Resource
 	return h.respond(r, rd, err)
 }
 
+// write changes user id inside tx to what change makes of its document,
+// checking If-Match, and records the change events. It writes nothing
+// when nothing changed.
+func (h *userHandler) write(ctx context.Context, tx store.Tx, r *http.Request, id string, change func(map[string]any) (map[string]any, error)) error {
+	old, err := tx.GetUser(ctx, h.a.name, id, store.Load{})
+	if err != nil {
+		return err
+	}
+	if err := checkIfMatch(r, old.Version); err != nil {
+		return err
+	}
+	oldDoc, err := userDoc(old)
+	if err != nil {
+		return err
+	}
+	work, err := userDoc(old)
+	if err != nil {
+		return err
+	}
+	newDoc, err := change(work)
+	if err != nil {
+		return err
+	}
+	events := userEvents(h.res, h.a.name, id, oldDoc, newDoc)
+	if len(changedAttributes(h.res, oldDoc, newDoc)) == 0 {
+		return nil
+	}
+	u, err := userFromDoc(id, newDoc)
+	if err != nil {
+		return err
+	}
+	if err := tx.ReplaceUser(ctx, h.a.name, &u); err != nil {
+		return err
+	}
+	return tx.AppendEvents(ctx, events)
+}
+
+// Delete removes the user. A user deleted while active is also reported
+// deactivated, so that offboarding runs downstream.
 func (h *userHandler) Delete(r *http.Request, id string) error {
-	return h.remove(r, id, func(ctx context.Context, tx store.Tx) error { return tx.DeleteUser(ctx, h.a.name, id) })
+	return h.remove(r, id, func(ctx context.Context, tx store.Tx) error {
+		old, err := tx.GetUser(ctx, h.a.name, id, store.Load{})
+		if err != nil {
+			return err
+		}
+		if err := checkIfMatch(r, old.Version); err != nil {
+			return err
+		}
+		oldDoc, err := userDoc(old)
+		if err != nil {
+			return err
+		}
+		if err := tx.DeleteUser(ctx, h.a.name, id); err != nil {
+			return err
+		}
+		return tx.AppendEvents(ctx, userEvents(h.res, h.a.name, id, oldDoc, nil))
+	})
+}
+
+// patch applies PATCH operations to user id and returns the new user.
+func (h *userHandler) patch(r *http.Request, id string, ops []patch.Op, load store.Load) (store.User, error) {
+	ctx := r.Context()
+	var result store.User
+	err := h.a.s.cfg.Store.Update(ctx, func(tx store.Tx) error {
+		err := h.write(ctx, tx, r, id, func(doc map[string]any) (map[string]any, error) {
+			if _, err := patch.Apply(h.res, doc, ops); err != nil {
+				return nil, err
+			}
+			if err := compat.Required(h.res, doc); err != nil {
+				return nil, err
+			}
+			return doc, nil
+		})
+		if err != nil {
+			return err
+		}
+		result, err = tx.GetUser(ctx, h.a.name, id, load)
+		return err
+	})
+	return result, err
 }

@@ -77,6 +77,43 @@ func syntaxErr(raw string) *Error {
 	return filterErr(`cannot parse %q: expected comparisons such as userName eq "alice@example.com", joined with and/or/not and grouped with parentheses`, raw)
 }
 
+// ElementOptions tune ParseElementFilter.
+type ElementOptions struct {
+	// StringBooleans reads "True" and "False" compared with a boolean
+	// sub-attribute as booleans.
+	StringBooleans bool
+}
+
+// ParseElementFilter parses the filter inside a value path, whose
+// attribute names are sub-attributes of parent: the `type eq "work"` of
+// emails[type eq "work"]. Unlike filter-parser's own value paths, any
+// number of terms and parentheses are allowed.
+func ParseElementFilter(parent *catalog.Attribute, raw string, opts ElementOptions) (Expr, error) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return nil, filterErr("%s[ ] needs a filter", parent.Path())
+	}
+	if len(raw) > MaxFilterLength {
+		return nil, filterErr("the filter is longer than %d characters", MaxFilterLength)
+	}
+	if strings.ContainsAny(withoutStrings(raw), "[]") {
+		return nil, filterErr("value paths cannot be nested")
+	}
+	ast, err := filter.ParseFilterNumber([]byte(upperHexEscapes(raw)))
+	if err != nil {
+		return nil, syntaxErr(raw)
+	}
+	c := converter{stringBooleans: opts.StringBooleans}
+	expr, err := c.element(parent, ast)
+	if err != nil {
+		return nil, err
+	}
+	if c.terms > MaxFilterTerms {
+		return nil, filterErr("the filter has more than %d comparisons", MaxFilterTerms)
+	}
+	return expr, nil
+}
+
 // liftedPath is one bracketed value path taken out of a filter:
 // attr[inner], or attr[inner].sub op value.
 type liftedPath struct {
@@ -285,6 +322,9 @@ type converter struct {
 	// comparisons are met, which is their order in the text.
 	template bool
 	slots    int
+	// stringBooleans reads "True"/"False" compared with a boolean
+	// attribute as booleans (Entra ID's roles[primary eq "True"]).
+	stringBooleans bool
 }
 
 func (c *converter) top(e filter.Expression) (Expr, error) {
@@ -467,6 +507,14 @@ func (c *converter) compare(attr *catalog.Attribute, e *filter.AttributeExpressi
 	}
 	if err := checkOperator(attr, op); err != nil {
 		return nil, err
+	}
+	if str, isString := e.CompareValue.(string); isString && attr.Type == catalog.Boolean && c.stringBooleans {
+		switch strings.ToLower(str) {
+		case "true":
+			return &Compare{Attr: attr, Op: op, Value: true}, nil
+		case "false":
+			return &Compare{Attr: attr, Op: op, Value: false}, nil
+		}
 	}
 	if _, isString := e.CompareValue.(string); isString && c.template {
 		if !takesString(attr) {

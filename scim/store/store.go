@@ -38,6 +38,18 @@ type Reader interface {
 	// GetToken returns ErrNotFound for an unknown id.
 	GetToken(ctx context.Context, id string) (Token, error)
 	ListTokens(ctx context.Context) ([]Token, error)
+
+	// Version returns the version of the resource of type resourceType
+	// ("User" or "Group") with id in app, or ErrNotFound.
+	Version(ctx context.Context, app, resourceType, id string) (int64, error)
+
+	// Events returns up to limit change events of app (of every app when
+	// app is ""), those with sequence numbers above after, in sequence
+	// order.
+	Events(ctx context.Context, app string, after int64, limit int) ([]Event, error)
+	// Cursor returns the sequence number up to which consumer has marked
+	// events processed; 0 when it never has.
+	Cursor(ctx context.Context, consumer string) (int64, error)
 }
 
 // Tx is a write transaction.
@@ -58,10 +70,39 @@ type Tx interface {
 	// An unknown member is an *UnknownMemberError; a displayName already
 	// used in the app is a *ConflictError.
 	CreateGroup(ctx context.Context, app string, g *Group, members []string) error
-	// ReplaceGroup overwrites the group and sets its members to exactly
-	// the given users.
-	ReplaceGroup(ctx context.Context, app string, g *Group, members []string) error
+	// ReplaceGroup overwrites the group's attributes (not its members),
+	// increments its version and sets Modified; Created is kept. Callers
+	// also call it when only the members changed, to move the version.
+	ReplaceGroup(ctx context.Context, app string, g *Group) error
 	DeleteGroup(ctx context.Context, app, id string) error
+
+	// The member operations below cost in the number of users they name
+	// or remove, not in the size of the group. They do not change the
+	// group's version (see ReplaceGroup). A group that does not exist is
+	// ErrNotFound.
+
+	// AddMembers makes the users members of the group and returns those
+	// that were not members before, in the order given (repeated ids
+	// once). An id that is not a user of the app is an
+	// *UnknownMemberError, and then nothing is added.
+	AddMembers(ctx context.Context, app, groupID string, userIDs []string) (added []string, err error)
+	// RemoveMembers removes the users from the group and returns those
+	// that were members. Ids that are not members are ignored.
+	RemoveMembers(ctx context.Context, app, groupID string, userIDs []string) (removed []string, err error)
+	// RemoveMembersWhere removes the members that match f, a filter over
+	// the sub-attributes of members (value, display, type), and returns
+	// their ids; a nil f removes every member.
+	RemoveMembersWhere(ctx context.Context, app, groupID string, f query.Expr) (removed []string, err error)
+	// SetMembers makes the group's members exactly the given users and
+	// returns the changes. Unknown ids are as for AddMembers.
+	SetMembers(ctx context.Context, app, groupID string, userIDs []string) (added, removed []string, err error)
+
+	// AppendEvents adds change events to the outbox in the order given,
+	// assigning each its Seq, ID (when empty) and Time (when zero).
+	AppendEvents(ctx context.Context, events []Event) error
+	// MarkProcessed records that consumer has processed the events up to
+	// and including seq. The cursor never moves back.
+	MarkProcessed(ctx context.Context, consumer string, seq int64) error
 
 	// SetUserState records what the adapters know of the user's account
 	// in the downstream app. It does not change the user's version.
@@ -180,6 +221,44 @@ type Token struct {
 	Created     time.Time
 	LastUsed    *time.Time
 	Revoked     *time.Time
+}
+
+// EventType names a change in the shadow directory.
+type EventType string
+
+// The change events. A user.updated or group.updated lists the changed
+// attributes; the member events name the user. Events carry no attribute
+// values: consumers read the current state from the shadow directory.
+const (
+	UserCreated        EventType = "user.created"
+	UserUpdated        EventType = "user.updated"
+	UserDeactivated    EventType = "user.deactivated"
+	UserReactivated    EventType = "user.reactivated"
+	UserDeleted        EventType = "user.deleted"
+	GroupCreated       EventType = "group.created"
+	GroupRenamed       EventType = "group.renamed"
+	GroupUpdated       EventType = "group.updated"
+	GroupDeleted       EventType = "group.deleted"
+	GroupMemberAdded   EventType = "group.member_added"
+	GroupMemberRemoved EventType = "group.member_removed"
+)
+
+// Event is one change event in the outbox.
+type Event struct {
+	// Seq orders the events of the whole database; it only grows.
+	Seq          int64
+	ID           string
+	App          string
+	Type         EventType
+	ResourceType string // "User" or "Group"
+	ResourceID   string
+	// MemberID is the user of a group.member_added or member_removed.
+	MemberID string
+	// Attributes are the changed attributes of a user.updated or
+	// group.updated, by their paths ("name", "emails",
+	// "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager").
+	Attributes []string
+	Time       time.Time
 }
 
 // ErrNotFound means the resource does not exist in the app.

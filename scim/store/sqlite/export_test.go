@@ -11,6 +11,18 @@ import (
 // Migrations is the shadow directory's migration list.
 var Migrations = migrations
 
+// MemberStatements are the statements of the member operations whose cost
+// must not grow with the group, with sample parameters.
+var MemberStatements = []struct {
+	SQL  string
+	Args []any
+}{
+	{groupPKSQL, []any{"acme", "g1"}},
+	{lookupUsersSQL, []any{`["u1","u2"]`, "acme"}},
+	{insertMemberSQL, []any{1, 2}},
+	{deleteMemberSQL, []any{1, 2}},
+}
+
 // ListSQL returns the list and count statements that ListUsers (resource
 // "User") or ListGroups (resource "Group") runs for filter f, sort s and
 // load in app, and their parameters: args for the count statement, args plus LIMIT

@@ -142,4 +142,29 @@ var migrations = []string{
 		last_used TEXT,
 		revoked TEXT
 	);`,
+
+	// The outbox of change events, written in the transaction of the
+	// change itself. AUTOINCREMENT: a sequence number, once committed, is
+	// never handed out again, even after its event is deleted, so that a
+	// consumer's cursor stays meaningful when old events are pruned.
+	// Attributes are a JSON array of names, NULL when there are none.
+	`CREATE TABLE scim_events (
+		seq INTEGER PRIMARY KEY AUTOINCREMENT,
+		id TEXT NOT NULL,
+		app TEXT NOT NULL,
+		type TEXT NOT NULL,
+		resource_type TEXT NOT NULL,
+		resource_id TEXT NOT NULL,
+		member_id TEXT,
+		attributes TEXT,
+		time TEXT NOT NULL
+	);
+	CREATE UNIQUE INDEX scim_events_id ON scim_events(id);
+	CREATE INDEX scim_events_app ON scim_events(app, seq);
+
+	-- How far each consumer has processed the outbox.
+	CREATE TABLE scim_event_cursors (
+		consumer TEXT PRIMARY KEY,
+		seq INTEGER NOT NULL
+	) WITHOUT ROWID;`,
 }

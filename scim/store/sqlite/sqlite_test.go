@@ -181,6 +181,23 @@ func TestIndexedLookups(t *testing.T) {
 	}
 }
 
+// TestMemberChangesDoNotScanTheGroup holds PATCH of a large group to a
+// cost in the members named.
+func TestMemberChangesDoNotScanTheGroup(t *testing.T) {
+	db := openTemp(t)
+	for _, st := range sqlite.MemberStatements {
+		plan, err := db.QueryPlan(t.Context(), st.SQL, st.Args...)
+		if err != nil {
+			t.Fatalf("%v\n%s", err, st.SQL)
+		}
+		for _, line := range plan {
+			if fullScan.MatchString(line) || strings.Contains(line, "SCAN scim_members") {
+				t.Errorf("scan (%s) in the plan of\n%s\nplan:\n%s", line, st.SQL, strings.Join(plan, "\n"))
+			}
+		}
+	}
+}
+
 func TestFilterValuesAreParameters(t *testing.T) {
 	const emp = catalog.EnterpriseUserSchema + ":"
 	cases := []struct {

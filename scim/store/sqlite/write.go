@@ -155,24 +155,21 @@ func (t *tx) CreateGroup(ctx context.Context, app string, g *store.Group, member
 	if err != nil {
 		return fmt.Errorf("create group: %w", err)
 	}
-	if err := t.setMembers(ctx, app, pk, members, false); err != nil {
+	if _, err := t.addMembers(ctx, app, pk, members); err != nil {
 		return err
 	}
 	g.Version, g.Created, g.Modified = 1, ts, ts
 	return nil
 }
 
-func (t *tx) ReplaceGroup(ctx context.Context, app string, g *store.Group, members []string) error {
+func (t *tx) ReplaceGroup(ctx context.Context, app string, g *store.Group) error {
 	ts := now()
-	var (
-		pk      int64
-		created string
-	)
+	var created string
 	err := t.q.queryRow(ctx, `UPDATE scim_groups SET display_name = ?, display_name_fold = ?, external_id = ?, attrs = ?,
 		version = version + 1, modified = ?
-		WHERE app = ? AND id = ? RETURNING pk, version, created`,
+		WHERE app = ? AND id = ? RETURNING version, created`,
 		g.DisplayName, store.Fold(g.DisplayName), nullIfEmpty(g.ExternalID), attrsText(g.Attributes), formatTime(ts),
-		app, g.ID).Scan(&pk, &g.Version, &created)
+		app, g.ID).Scan(&g.Version, &created)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return store.ErrNotFound
@@ -185,50 +182,6 @@ func (t *tx) ReplaceGroup(ctx context.Context, app string, g *store.Group, membe
 		return fmt.Errorf("replace group: %w", err)
 	}
 	g.Modified = ts
-	return t.setMembers(ctx, app, pk, members, true)
-}
-
-// setMembers makes the group's members the given users (replace) or adds
-// them. Cost is in the number of ids given, plus, on replace, the removed
-// members.
-func (t *tx) setMembers(ctx context.Context, app string, groupPK int64, members []string, replace bool) error {
-	if members == nil {
-		members = []string{}
-	}
-	list, err := json.Marshal(members)
-	if err != nil {
-		return fmt.Errorf("members: %w", err)
-	}
-	var missing string
-	err = t.q.queryRow(ctx, `SELECT j.value FROM json_each(?) j
-		WHERE NOT EXISTS (SELECT 1 FROM scim_users u WHERE u.app = ? AND u.id = j.value) LIMIT 1`,
-		string(list), app).Scan(&missing)
-	switch {
-	case err == nil:
-		var isGroup int
-		gerr := t.q.queryRow(ctx, `SELECT count(*) FROM scim_groups WHERE app = ? AND id = ?`, app, missing).Scan(&isGroup)
-		if gerr != nil {
-			return fmt.Errorf("members: %w", gerr)
-		}
-		return &store.UnknownMemberError{ID: missing, Group: isGroup > 0}
-	case !errors.Is(err, sql.ErrNoRows):
-		return fmt.Errorf("members: %w", err)
-	}
-	if replace {
-		if _, err := t.q.exec(ctx, `DELETE FROM scim_members WHERE group_pk = ? AND user_pk NOT IN
-			(SELECT u.pk FROM scim_users u WHERE u.app = ? AND u.id IN (SELECT value FROM json_each(?)))`,
-			groupPK, app, string(list)); err != nil {
-			return fmt.Errorf("members: %w", err)
-		}
-	}
-	if len(members) == 0 {
-		return nil
-	}
-	if _, err := t.q.exec(ctx, `INSERT OR IGNORE INTO scim_members(group_pk, user_pk)
-		SELECT ?, u.pk FROM scim_users u WHERE u.app = ? AND u.id IN (SELECT value FROM json_each(?))`,
-		groupPK, app, string(list)); err != nil {
-		return fmt.Errorf("members: %w", err)
-	}
 	return nil
 }
 

@@ -46,6 +46,9 @@ func Run(t *testing.T, open Opener) {
 	t.Run("GroupFilters", func(t *testing.T) { testGroupFilters(t, open) })
 	t.Run("Paging", func(t *testing.T) { testPaging(t, open) })
 	t.Run("Totals", func(t *testing.T) { testTotals(t, open) })
+	t.Run("Members", func(t *testing.T) { testMembers(t, open) })
+	t.Run("Version", func(t *testing.T) { testVersion(t, open) })
+	t.Run("Events", func(t *testing.T) { testEvents(t, open) })
 }
 
 // fresh opens a store and closes it when the test ends.
@@ -453,9 +456,31 @@ func testGroups(t *testing.T, open Opener) {
 			_, err := s.GetGroup(t.Context(), app, id, store.Load{})
 			wantNotFound(t, "GetGroup "+id, err)
 			err = s.Update(t.Context(), func(tx store.Tx) error {
-				return tx.ReplaceGroup(t.Context(), app, newGroup(id, "X"), nil)
+				return tx.ReplaceGroup(t.Context(), app, newGroup(id, "X"))
 			})
 			wantNotFound(t, "ReplaceGroup "+id, err)
+			for name, op := range map[string]func(tx store.Tx) error{
+				"AddMembers": func(tx store.Tx) error {
+					_, err := tx.AddMembers(t.Context(), app, id, []string{"alice"})
+					return err
+				},
+				"RemoveMembers": func(tx store.Tx) error {
+					_, err := tx.RemoveMembers(t.Context(), app, id, []string{"olga"})
+					return err
+				},
+				"RemoveMembersWhere": func(tx store.Tx) error {
+					_, err := tx.RemoveMembersWhere(t.Context(), app, id, nil)
+					return err
+				},
+				"SetMembers": func(tx store.Tx) error {
+					_, _, err := tx.SetMembers(t.Context(), app, id, nil)
+					return err
+				},
+			} {
+				wantNotFound(t, name+" "+id, s.Update(t.Context(), op))
+			}
+			_, err = s.Version(t.Context(), app, "Group", id)
+			wantNotFound(t, "Version "+id, err)
 			err = s.Update(t.Context(), func(tx store.Tx) error { return tx.DeleteGroup(t.Context(), app, id) })
 			wantNotFound(t, "DeleteGroup "+id, err)
 		}
@@ -502,7 +527,7 @@ func testGroups(t *testing.T, open Opener) {
 		createGroup(t, s, app, newGroup("g1", "Admins"))
 		createGroup(t, s, app, newGroup("g2", "Users"), "bob")
 		err := s.Update(t.Context(), func(tx store.Tx) error {
-			return tx.ReplaceGroup(t.Context(), app, newGroup("g2", "admins"), nil)
+			return tx.ReplaceGroup(t.Context(), app, newGroup("g2", "admins"))
 		})
 		wantConflict(t, err, "displayName")
 		got := getGroup(t, s, app, "g2", store.Load{Members: true})
@@ -534,12 +559,21 @@ func testGroups(t *testing.T, open Opener) {
 				wantNotFound(t, "the group with an unknown member", err)
 
 				createGroup(t, s, app, newGroup("g2", "Other"), "bob")
-				err = s.Update(t.Context(), func(tx store.Tx) error {
-					return tx.ReplaceGroup(t.Context(), app, newGroup("g2", "Other"), c.members)
-				})
-				wantUnknownMember(t, err, c.id, c.group)
-				if got := getGroup(t, s, app, "g2", store.Load{Members: true}); !slices.Equal(memberIDs(got), []string{"bob"}) || got.Version != 1 {
-					t.Errorf("after the failed replace: version %d, members %v", got.Version, memberIDs(got))
+				for name, op := range map[string]func(tx store.Tx) error{
+					"SetMembers": func(tx store.Tx) error {
+						_, _, err := tx.SetMembers(t.Context(), app, "g2", c.members)
+						return err
+					},
+					"AddMembers": func(tx store.Tx) error {
+						_, err := tx.AddMembers(t.Context(), app, "g2", c.members)
+						return err
+					},
+				} {
+					err = s.Update(t.Context(), op)
+					wantUnknownMember(t, err, c.id, c.group)
+					if got := getGroup(t, s, app, "g2", store.Load{Members: true}); !slices.Equal(memberIDs(got), []string{"bob"}) || got.Version != 1 {
+						t.Errorf("after the failed %s: version %d, members %v", name, got.Version, memberIDs(got))
+					}
 				}
 			})
 		}
@@ -547,14 +581,15 @@ func testGroups(t *testing.T, open Opener) {
 
 	t.Run("replace sets membership exactly", func(t *testing.T) {
 		cases := []struct {
-			name          string
-			before, after []string
+			name                  string
+			before, after         []string
+			wantAdded, wantRemove []string
 		}{
-			{"add and remove", []string{"alice", "bob"}, []string{"bob", "carol"}},
-			{"remove all", []string{"alice", "bob"}, nil},
-			{"from none", nil, []string{"alice", "bob", "carol"}},
-			{"same", []string{"alice"}, []string{"alice"}},
-			{"duplicates", nil, []string{"bob", "bob"}},
+			{"add and remove", []string{"alice", "bob"}, []string{"bob", "carol"}, []string{"carol"}, []string{"alice"}},
+			{"remove all", []string{"alice", "bob"}, nil, nil, []string{"alice", "bob"}},
+			{"from none", nil, []string{"carol", "alice", "bob"}, []string{"carol", "alice", "bob"}, nil},
+			{"same", []string{"alice"}, []string{"alice"}, nil, nil},
+			{"duplicates", nil, []string{"bob", "bob"}, []string{"bob"}, nil},
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
@@ -565,7 +600,16 @@ func testGroups(t *testing.T, open Opener) {
 				time.Sleep(2 * time.Millisecond)
 				r := newGroup("g1", "Admins2")
 				r.ExternalID = "E"
-				update(t, s, func(tx store.Tx) error { return tx.ReplaceGroup(t.Context(), app, r, c.after) })
+				update(t, s, func(tx store.Tx) error {
+					added, removed, err := tx.SetMembers(t.Context(), app, "g1", c.after)
+					if err != nil {
+						return err
+					}
+					if !slices.Equal(added, c.wantAdded) || !slices.Equal(sorted(removed), c.wantRemove) {
+						t.Errorf("SetMembers(%v) from %v: added %v, removed %v; want %v, %v", c.after, c.before, added, removed, c.wantAdded, c.wantRemove)
+					}
+					return tx.ReplaceGroup(t.Context(), app, r)
+				})
 				got := getGroup(t, s, app, "g1", store.Load{Members: true})
 				if want := sorted(slices.Compact(sorted(c.after))); !slices.Equal(memberIDs(got), want) {
 					t.Errorf("members = %v, want %v", memberIDs(got), want)
@@ -648,7 +692,16 @@ func testUpdate(t *testing.T, open Opener) {
 			if err := tx.ReplaceUser(ctx, app, newUser("u1", "a", doc{"title": "new"})); err != nil {
 				return err
 			}
-			if err := tx.ReplaceGroup(ctx, app, newGroup("g1", "G"), []string{"u2"}); err != nil {
+			if _, _, err := tx.SetMembers(ctx, app, "g1", []string{"u2"}); err != nil {
+				return err
+			}
+			if err := tx.ReplaceGroup(ctx, app, newGroup("g1", "G")); err != nil {
+				return err
+			}
+			if err := tx.AppendEvents(ctx, []store.Event{{App: app, Type: store.UserCreated, ResourceType: "User", ResourceID: "u2"}}); err != nil {
+				return err
+			}
+			if err := tx.MarkProcessed(ctx, "dispatcher", 1); err != nil {
 				return err
 			}
 			if err := tx.CreateToken(ctx, store.Token{ID: "t1", App: app, Hash: []byte{1}, Created: time.Now()}); err != nil {
@@ -663,6 +716,12 @@ func testUpdate(t *testing.T, open Opener) {
 		wantNotFound(t, "the user created before the error", err)
 		_, err = s.GetToken(t.Context(), "t1")
 		wantNotFound(t, "the token created before the error", err)
+		if evs, err := s.Events(t.Context(), "", 0, 10); err != nil || len(evs) != 0 {
+			t.Errorf("events appended before the error: %v, %v", evs, err)
+		}
+		if seq, err := s.Cursor(t.Context(), "dispatcher"); err != nil || seq != 0 {
+			t.Errorf("cursor moved before the error: %d, %v", seq, err)
+		}
 		u := getUser(t, s, app, "u1", store.Load{})
 		if u.Version != 1 || !sameJSON(t, u.Attributes, json.RawMessage(`{"userName":"a","title":"old"}`)) {
 			t.Errorf("the replaced user kept the replace: version %d, %s", u.Version, u.Attributes)

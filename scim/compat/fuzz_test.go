@@ -1,4 +1,4 @@
-package scim
+package compat
 
 import (
 	"bytes"
@@ -8,10 +8,10 @@ import (
 	"github.com/scimbridge/scimbridge/scim/catalog"
 )
 
-// FuzzNormalizeResource feeds arbitrary JSON objects to the body
+// FuzzResource feeds arbitrary JSON objects to the body
 // normalisation: it must never panic, must return an RFC 7644 error or a
 // body that still encodes, and must be idempotent.
-func FuzzNormalizeResource(f *testing.F) {
+func FuzzResource(f *testing.F) {
 	for _, seed := range []string{
 		`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"a","active":"True"}`,
 		`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"a","emails":{"value":"x"},"roles":[]}`,
@@ -30,8 +30,8 @@ func FuzzNormalizeResource(f *testing.F) {
 			if dec.Decode(&doc) != nil || doc == nil {
 				return
 			}
-			if err := normalizeResource(res, doc); err != nil {
-				if err.Status != 400 || err.Detail == "" {
+			if err := Resource(res, doc, Set{}); err != nil {
+				if err.ScimType == "" || err.Detail == "" {
 					t.Fatalf("%s: error %+v", body, err)
 				}
 				continue
@@ -40,7 +40,7 @@ func FuzzNormalizeResource(f *testing.F) {
 			if err != nil {
 				t.Fatalf("%s: normalised body does not encode: %v", body, err)
 			}
-			if err := normalizeResource(res, doc); err != nil {
+			if err := Resource(res, doc, Set{}); err != nil {
 				t.Fatalf("%s: second normalisation failed: %v", body, err)
 			}
 			twice, _ := json.Marshal(doc)

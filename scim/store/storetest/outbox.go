@@ -1,0 +1,310 @@
+package storetest
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/scimbridge/scimbridge/scim/query"
+	"github.com/scimbridge/scimbridge/scim/store"
+)
+
+// memberSeed creates users alice (displayName "Alice A"), bob, carol and
+// dave in app, olga in the other app, and group g1 with alice and bob.
+func memberSeed(t *testing.T, open Opener) store.Store {
+	s := fresh(t, open)
+	createUsers(t, s, app,
+		newUser("alice", "alice@x.com", doc{"displayName": "Alice A"}),
+		newUser("bob", "bob@x.com", nil),
+		newUser("carol", "carol@x.com", nil),
+		newUser("dave", "dave@x.com", nil))
+	createUsers(t, s, other, newUser("olga", "olga@x.com", nil))
+	createGroup(t, s, app, newGroup("g1", "Admins"), "alice", "bob")
+	createGroup(t, s, other, newGroup("og", "Admins"), "olga")
+	return s
+}
+
+func memberFilter(t *testing.T, f string) query.Expr {
+	t.Helper()
+	members, ok := cat.Group.LookupPath("members")
+	if !ok {
+		t.Fatal("the Group schema has no members attribute")
+	}
+	e, err := query.ParseElementFilter(members, f, query.ElementOptions{})
+	if err != nil {
+		t.Fatalf("ParseElementFilter(%s): %v", f, err)
+	}
+	return e
+}
+
+func testMembers(t *testing.T, open Opener) {
+	cases := []struct {
+		name        string
+		op          func(t *testing.T, tx store.Tx) (added, removed []string, err error)
+		wantAdded   []string
+		wantRemoved []string
+		wantMembers []string
+	}{
+		{
+			name: "add new and existing, in the order given, repeats once",
+			op: func(t *testing.T, tx store.Tx) ([]string, []string, error) {
+				added, err := tx.AddMembers(t.Context(), app, "g1", []string{"dave", "alice", "carol", "dave"})
+				return added, nil, err
+			},
+			wantAdded: []string{"dave", "carol"}, wantMembers: []string{"alice", "bob", "carol", "dave"},
+		},
+		{
+			name: "add nothing",
+			op: func(t *testing.T, tx store.Tx) ([]string, []string, error) {
+				added, err := tx.AddMembers(t.Context(), app, "g1", nil)
+				return added, nil, err
+			},
+			wantMembers: []string{"alice", "bob"},
+		},
+		{
+			name: "remove members and non-members",
+			op: func(t *testing.T, tx store.Tx) ([]string, []string, error) {
+				removed, err := tx.RemoveMembers(t.Context(), app, "g1", []string{"carol", "bob", "ghost", "olga"})
+				return nil, removed, err
+			},
+			wantRemoved: []string{"bob"}, wantMembers: []string{"alice"},
+		},
+		{
+			name: "remove where value eq",
+			op: func(t *testing.T, tx store.Tx) ([]string, []string, error) {
+				removed, err := tx.RemoveMembersWhere(t.Context(), app, "g1", memberFilter(t, `value eq "alice"`))
+				return nil, removed, err
+			},
+			wantRemoved: []string{"alice"}, wantMembers: []string{"bob"},
+		},
+		{
+			name: "remove where display, case-insensitively",
+			op: func(t *testing.T, tx store.Tx) ([]string, []string, error) {
+				removed, err := tx.RemoveMembersWhere(t.Context(), app, "g1", memberFilter(t, `display eq "BOB@X.COM"`))
+				return nil, removed, err
+			},
+			wantRemoved: []string{"bob"}, wantMembers: []string{"alice"},
+		},
+		{
+			name: "remove where nothing matches",
+			op: func(t *testing.T, tx store.Tx) ([]string, []string, error) {
+				removed, err := tx.RemoveMembersWhere(t.Context(), app, "g1", memberFilter(t, `value eq "carol"`))
+				return nil, removed, err
+			},
+			wantMembers: []string{"alice", "bob"},
+		},
+		{
+			name: "remove all",
+			op: func(t *testing.T, tx store.Tx) ([]string, []string, error) {
+				removed, err := tx.RemoveMembersWhere(t.Context(), app, "g1", nil)
+				return nil, removed, err
+			},
+			wantRemoved: []string{"alice", "bob"}, wantMembers: []string{},
+		},
+		{
+			name: "set",
+			op: func(t *testing.T, tx store.Tx) ([]string, []string, error) {
+				return tx.SetMembers(t.Context(), app, "g1", []string{"carol", "bob"})
+			},
+			wantAdded: []string{"carol"}, wantRemoved: []string{"alice"}, wantMembers: []string{"bob", "carol"},
+		},
+		{
+			name: "operations in order within one transaction",
+			op: func(t *testing.T, tx store.Tx) ([]string, []string, error) {
+				var added, removed []string
+				a, err := tx.AddMembers(t.Context(), app, "g1", []string{"carol"})
+				if err != nil {
+					return nil, nil, err
+				}
+				added = append(added, a...)
+				r, err := tx.RemoveMembers(t.Context(), app, "g1", []string{"carol", "alice"})
+				if err != nil {
+					return nil, nil, err
+				}
+				removed = append(removed, r...)
+				a, err = tx.AddMembers(t.Context(), app, "g1", []string{"alice"})
+				return append(added, a...), removed, err
+			},
+			wantAdded: []string{"carol", "alice"}, wantRemoved: []string{"carol", "alice"}, wantMembers: []string{"alice", "bob"},
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := memberSeed(t, open)
+			update(t, s, func(tx store.Tx) error {
+				added, removed, err := c.op(t, tx)
+				if err != nil {
+					return err
+				}
+				if !slices.Equal(added, c.wantAdded) {
+					t.Errorf("added %v, want %v", added, c.wantAdded)
+				}
+				if !slices.Equal(removed, c.wantRemoved) {
+					t.Errorf("removed %v, want %v", removed, c.wantRemoved)
+				}
+				return nil
+			})
+			g := getGroup(t, s, app, "g1", store.Load{Members: true})
+			if got := sorted(memberIDs(g)); !slices.Equal(got, c.wantMembers) {
+				t.Errorf("members %v, want %v", got, c.wantMembers)
+			}
+			if g.Version != 1 {
+				t.Errorf("member operations moved the version to %d; only ReplaceGroup does", g.Version)
+			}
+			if og := getGroup(t, s, other, "og", store.Load{Members: true}); !slices.Equal(memberIDs(og), []string{"olga"}) {
+				t.Errorf("the other app's group changed: %v", memberIDs(og))
+			}
+		})
+	}
+
+	t.Run("a failing add adds nothing", func(t *testing.T) {
+		s := memberSeed(t, open)
+		err := s.Update(t.Context(), func(tx store.Tx) error {
+			_, err := tx.AddMembers(t.Context(), app, "g1", []string{"carol", "olga"})
+			return err
+		})
+		wantUnknownMember(t, err, "olga", false)
+		if g := getGroup(t, s, app, "g1", store.Load{Members: true}); !slices.Equal(sorted(memberIDs(g)), []string{"alice", "bob"}) {
+			t.Errorf("members after the failed add: %v", memberIDs(g))
+		}
+	})
+}
+
+func testVersion(t *testing.T, open Opener) {
+	s := memberSeed(t, open)
+	u := newUser("alice", "alice@x.com", doc{"title": "new"})
+	update(t, s, func(tx store.Tx) error { return tx.ReplaceUser(t.Context(), app, u) })
+	update(t, s, func(tx store.Tx) error { return tx.ReplaceGroup(t.Context(), app, newGroup("g1", "Admins")) })
+	update(t, s, func(tx store.Tx) error { return tx.ReplaceGroup(t.Context(), app, newGroup("g1", "Admins")) })
+	cases := []struct {
+		app, resourceType, id string
+		want                  int64
+		notFound              bool
+	}{
+		{app, "User", "alice", 2, false},
+		{app, "User", "bob", 1, false},
+		{app, "Group", "g1", 3, false},
+		{app, "User", "g1", 0, true},
+		{app, "Group", "alice", 0, true},
+		{app, "User", "olga", 0, true},
+		{other, "User", "olga", 1, false},
+	}
+	for _, c := range cases {
+		v, err := s.Version(t.Context(), c.app, c.resourceType, c.id)
+		if c.notFound {
+			wantNotFound(t, "Version "+c.resourceType+" "+c.id, err)
+			continue
+		}
+		if err != nil || v != c.want {
+			t.Errorf("Version(%s, %s, %s) = %d, %v; want %d", c.app, c.resourceType, c.id, v, err, c.want)
+		}
+	}
+	if _, err := s.Version(t.Context(), app, "Widget", "alice"); err == nil {
+		t.Error("Version of an unknown resource type succeeded")
+	}
+}
+
+func testEvents(t *testing.T, open Opener) {
+	t.Run("append and read", func(t *testing.T) {
+		s := fresh(t, open)
+		at := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+		batch := []store.Event{
+			{App: app, Type: store.UserCreated, ResourceType: "User", ResourceID: "u1"},
+			{App: other, Type: store.GroupCreated, ResourceType: "Group", ResourceID: "g1", Time: at},
+			{App: app, Type: store.UserUpdated, ResourceType: "User", ResourceID: "u1", Attributes: []string{"name", "emails"}, ID: "evt_given"},
+			{App: app, Type: store.GroupMemberAdded, ResourceType: "Group", ResourceID: "g2", MemberID: "u1"},
+		}
+		before := time.Now().Add(-time.Second)
+		update(t, s, func(tx store.Tx) error { return tx.AppendEvents(t.Context(), batch) })
+		for i, e := range batch {
+			if e.Seq == 0 || (i > 0 && e.Seq <= batch[i-1].Seq) {
+				t.Errorf("event %d: seq %d does not follow %v", i, e.Seq, batch)
+			}
+			if e.ID == "" || (i != 2 && e.ID == batch[2].ID) {
+				t.Errorf("event %d: id %q", i, e.ID)
+			}
+		}
+		if batch[2].ID != "evt_given" {
+			t.Errorf("a given id was replaced: %q", batch[2].ID)
+		}
+		if !batch[1].Time.Equal(at) || batch[0].Time.Before(before) {
+			t.Errorf("times: %v, %v", batch[0].Time, batch[1].Time)
+		}
+		all, err := s.Events(t.Context(), "", 0, 100)
+		if err != nil {
+			t.Fatalf("Events: %v", err)
+		}
+		if len(all) != 4 {
+			t.Fatalf("Events of every app: %d, want 4", len(all))
+		}
+		for i := range all {
+			want := batch[i]
+			got := all[i]
+			if !got.Time.Equal(want.Time) {
+				t.Errorf("event %d time %v, want %v", i, got.Time, want.Time)
+			}
+			got.Time, want.Time = time.Time{}, time.Time{}
+			if !eventsEqual(got, want) {
+				t.Errorf("event %d read back as %+v, want %+v", i, got, want)
+			}
+		}
+		mine, err := s.Events(t.Context(), app, 0, 100)
+		if err != nil || len(mine) != 3 || mine[1].ID != "evt_given" {
+			t.Errorf("Events of %s: %+v, %v", app, mine, err)
+		}
+		page, err := s.Events(t.Context(), app, batch[0].Seq, 1)
+		if err != nil || len(page) != 1 || page[0].Seq != batch[2].Seq {
+			t.Errorf("Events after %d, limit 1: %+v, %v", batch[0].Seq, page, err)
+		}
+		if rest, err := s.Events(t.Context(), app, batch[3].Seq, 10); err != nil || len(rest) != 0 {
+			t.Errorf("Events after the last: %+v, %v", rest, err)
+		}
+	})
+
+	t.Run("a failed update leaves no event", func(t *testing.T) {
+		s := fresh(t, open)
+		first := []store.Event{{App: app, Type: store.UserCreated, ResourceType: "User", ResourceID: "u1"}}
+		update(t, s, func(tx store.Tx) error { return tx.AppendEvents(t.Context(), first) })
+		err := s.Update(t.Context(), func(tx store.Tx) error {
+			lost := []store.Event{{App: app, Type: store.UserCreated, ResourceType: "User", ResourceID: "u2"}}
+			if err := tx.AppendEvents(t.Context(), lost); err != nil {
+				return err
+			}
+			return errBoom
+		})
+		if err == nil {
+			t.Fatal("the failing update succeeded")
+		}
+		second := []store.Event{{App: app, Type: store.UserCreated, ResourceType: "User", ResourceID: "u3"}}
+		update(t, s, func(tx store.Tx) error { return tx.AppendEvents(t.Context(), second) })
+		evs, err := s.Events(t.Context(), app, 0, 10)
+		if err != nil || len(evs) != 2 || evs[1].ResourceID != "u3" || evs[1].Seq <= first[0].Seq {
+			t.Errorf("events: %+v, %v", evs, err)
+		}
+	})
+
+	t.Run("cursor", func(t *testing.T) {
+		s := fresh(t, open)
+		steps := []struct {
+			mark, want int64
+		}{{5, 5}, {3, 5}, {9, 9}, {9, 9}}
+		if seq, err := s.Cursor(t.Context(), "dispatcher"); err != nil || seq != 0 {
+			t.Errorf("new cursor: %d, %v", seq, err)
+		}
+		for _, st := range steps {
+			update(t, s, func(tx store.Tx) error { return tx.MarkProcessed(t.Context(), "dispatcher", st.mark) })
+			if seq, err := s.Cursor(t.Context(), "dispatcher"); err != nil || seq != st.want {
+				t.Errorf("after marking %d: cursor %d, %v; want %d", st.mark, seq, err, st.want)
+			}
+		}
+		if seq, err := s.Cursor(t.Context(), "other"); err != nil || seq != 0 {
+			t.Errorf("another consumer's cursor: %d, %v", seq, err)
+		}
+	})
+}
+
+func eventsEqual(a, b store.Event) bool {
+	return a.Seq == b.Seq && a.ID == b.ID && a.App == b.App && a.Type == b.Type &&
+		a.ResourceType == b.ResourceType && a.ResourceID == b.ResourceID && a.MemberID == b.MemberID &&
+		slices.Equal(a.Attributes, b.Attributes) && a.Time.Equal(b.Time)
+}
