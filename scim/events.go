@@ -48,7 +48,8 @@ func userEvents(res *catalog.Resource, app, id string, old, new map[string]any) 
 }
 
 // groupEvents are the events of a group's attributes going from old to new
-// and of the member changes, in that order.
+// (old nil for a new group, new nil for a deleted one) and of the member
+// changes, in that order.
 func groupEvents(res *catalog.Resource, app, id string, old, new map[string]any, added, removed []string) []store.Event {
 	ev := func(t store.EventType) store.Event {
 		return store.Event{App: app, Type: t, ResourceType: "Group", ResourceID: id}
@@ -58,7 +59,14 @@ func groupEvents(res *catalog.Resource, app, id string, old, new map[string]any,
 	case old == nil:
 		events = append(events, ev(store.GroupCreated))
 	case new == nil:
-		return []store.Event{ev(store.GroupDeleted)}
+		// A deleted group's members leave it first, so that role rules
+		// keyed on the group are re-evaluated for each of them.
+		for _, m := range removed {
+			e := ev(store.GroupMemberRemoved)
+			e.MemberID = m
+			events = append(events, e)
+		}
+		return append(events, ev(store.GroupDeleted))
 	default:
 		changed := changedAttributes(res, old, new)
 		if slices.Contains(changed, "displayName") {

@@ -252,7 +252,9 @@ func (h *groupHandler) applyMembers(ctx context.Context, tx store.Tx, id string,
 
 func (h *groupHandler) Delete(r *http.Request, id string) error {
 	return h.remove(r, id, func(ctx context.Context, tx store.Tx) error {
-		old, err := tx.GetGroup(ctx, h.a.name, id, store.Load{})
+		// The members are read so that each gets a member_removed event:
+		// role rules keyed on the group must be re-evaluated for them.
+		old, err := tx.GetGroup(ctx, h.a.name, id, store.Load{Members: true})
 		if err != nil {
 			return err
 		}
@@ -262,7 +264,11 @@ func (h *groupHandler) Delete(r *http.Request, id string) error {
 		if err := tx.DeleteGroup(ctx, h.a.name, id); err != nil {
 			return err
 		}
-		return tx.AppendEvents(ctx, groupEvents(h.res, h.a.name, id, map[string]any{}, nil, nil, nil))
+		removed := make([]string, len(old.Members))
+		for i, m := range old.Members {
+			removed[i] = m.ID
+		}
+		return tx.AppendEvents(ctx, groupEvents(h.res, h.a.name, id, map[string]any{}, nil, nil, removed))
 	})
 }
 

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/scimbridge/scimbridge/scim"
+	"github.com/scimbridge/scimbridge/scim/compat"
 	"github.com/scimbridge/scimbridge/scim/store/sqlite"
 )
 
@@ -47,6 +48,12 @@ func (b *syncBuffer) String() string {
 
 func newHarness(t *testing.T, apps ...string) *harness {
 	t.Helper()
+	return newHarnessRules(t, nil, apps...)
+}
+
+// newHarnessRules is newHarness with per-app normalisation rules.
+func newHarnessRules(t *testing.T, rules map[string]compat.Set, apps ...string) *harness {
+	t.Helper()
 	if len(apps) == 0 {
 		apps = []string{"acme"}
 	}
@@ -59,7 +66,7 @@ func newHarness(t *testing.T, apps ...string) *harness {
 		t.Fatal(err)
 	}
 	h := &harness{t: t, db: db, dbPath: dbPath, tokens: map[string]string{}, logs: logs}
-	s, err := scim.NewServer(scim.Config{Store: db, Apps: apps, BaseURL: "https://scim.example.test", Logger: log, MaxBodyBytes: 64 << 10})
+	s, err := scim.NewServer(scim.Config{Store: db, Apps: apps, BaseURL: "https://scim.example.test", Logger: log, MaxBodyBytes: 64 << 10, Rules: rules})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,3 +242,41 @@ func resources(t *testing.T, lr map[string]any) []map[string]any {
 }
 
 func str(v any) string { s, _ := v.(string); return s }
+
+const patchSchema = `"urn:ietf:params:scim:api:messages:2.0:PatchOp"`
+
+// patch sends a PATCH with the given operations (a JSON list) to path.
+func (h *harness) patch(path, ops string) response {
+	h.t.Helper()
+	return h.do(request{method: "PATCH", path: path, body: `{"schemas":[` + patchSchema + `],"Operations":` + ops + `}`})
+}
+
+// events returns the change events of app acme after seq, each written
+// as "type resourceId [member] [attributes]" with ids replaced by the
+// names in names, for comparing whole sequences.
+func (h *harness) events(after int64, names map[string]string) ([]string, int64) {
+	h.t.Helper()
+	evs, err := h.db.Events(context.Background(), "acme", after, 10000)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	name := func(id string) string {
+		if n, ok := names[id]; ok {
+			return n
+		}
+		return id
+	}
+	out := make([]string, len(evs))
+	for i, e := range evs {
+		line := string(e.Type) + " " + name(e.ResourceID)
+		if e.MemberID != "" {
+			line += " " + name(e.MemberID)
+		}
+		if len(e.Attributes) > 0 {
+			line += " [" + strings.Join(e.Attributes, " ") + "]"
+		}
+		out[i] = line
+		after = e.Seq
+	}
+	return out, after
+}
