@@ -309,7 +309,7 @@ func TestRulesSwitchedOff(t *testing.T) {
 			return request{method: "PATCH", path: "/Users/" + x.user, body: patchBody(`[{"op":"add","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager","value":"271"}]`)}
 		}, 200, 400, "invalidValue", nil},
 		{compat.MemberRemoveByValue, func(x ids) request {
-			return request{method: "PATCH", path: "/Groups/" + x.group, body: patchBody(`[{"op":"remove","path":"members","value":[{"value":"`+x.member+`"}]}]`)}
+			return request{method: "PATCH", path: "/Groups/" + x.group, body: patchBody(`[{"op":"remove","path":"members","value":[{"value":"` + x.member + `"}]}]`)}
 		}, 204, 400, "invalidValue", func(t *testing.T, x ids) {
 			if got := h.do(request{method: "GET", path: "/Groups/" + x.group, app: "strict"}).obj(t)["members"]; got == nil {
 				t.Error("the refused removal cleared the group")
@@ -319,13 +319,13 @@ func TestRulesSwitchedOff(t *testing.T) {
 			return request{method: "PATCH", path: "/Users/" + x.user, body: patchBody(`[{"op":"replace","value":{"name.givenName":"X"}}]`)}
 		}, 200, 400, "invalidPath", nil},
 		{compat.IDInPatchValue, func(x ids) request {
-			return request{method: "PATCH", path: "/Groups/" + x.group, body: patchBody(`[{"op":"replace","value":{"id":"`+x.group+`","displayName":"Rules"}}]`)}
+			return request{method: "PATCH", path: "/Groups/" + x.group, body: patchBody(`[{"op":"replace","value":{"id":"` + x.group + `","displayName":"Rules"}}]`)}
 		}, 204, 400, "mutability", nil},
 		{compat.EmptyOperations, func(x ids) request {
 			return request{method: "PATCH", path: "/Users/" + x.user, body: patchBody(`[]`)}
 		}, 200, 400, "invalidValue", nil},
 		{compat.SingleValueList, func(x ids) request {
-			return request{method: "PATCH", path: "/Groups/" + x.group, body: patchBody(`[{"op":"add","path":"members","value":{"value":"`+x.user+`"}}]`)}
+			return request{method: "PATCH", path: "/Groups/" + x.group, body: patchBody(`[{"op":"add","path":"members","value":{"value":"` + x.user + `"}}]`)}
 		}, 204, 400, "invalidValue", nil},
 		{compat.TrailingSlash, func(x ids) request {
 			return request{method: "GET", path: "/Users/" + x.user + "/"}
