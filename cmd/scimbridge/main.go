@@ -37,6 +37,7 @@ func commands() []command {
 	return []command{
 		{"serve", "run the SCIM server", runServe},
 		{"token", "create, list and revoke SCIM bearer tokens", runToken},
+		{"events", "show the change events of an app", runEvents},
 		{"version", "print the version", runVersion},
 	}
 }

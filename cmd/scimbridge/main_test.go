@@ -125,7 +125,7 @@ func TestTokenCommands(t *testing.T) {
 	if code, _, stderr := runCLI(t, nil, "token", "revoke", "-config", cfg, "0000000000000000"); code != 1 || !strings.Contains(stderr, "no token with id") {
 		t.Errorf("revoke unknown: exit %d %q", code, stderr)
 	}
-	if code, _, stderr := runCLI(t, nil, "token", "create", "-config", cfg, "-app", "gamma"); code != 1 || !strings.Contains(stderr, `no app "gamma"`) || !strings.Contains(stderr, "acme, beta") {
+	if code, _, stderr := runCLI(t, nil, "token", "create", "-config", cfg, "-app", "gamma"); code != 2 || !strings.Contains(stderr, `no app "gamma"`) || !strings.Contains(stderr, "acme, beta") {
 		t.Errorf("create for unknown app: exit %d %q", code, stderr)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "sb.db")); err != nil {

@@ -54,6 +54,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	srv, err := scim.NewServer(scim.Config{
 		Store:        db,
 		Apps:         cfg.AppNames(),
+		Rules:        cfg.Rules(),
 		BaseURL:      cfg.PublicURL,
 		MaxBodyBytes: cfg.MaxRequestBytes,
 		Logger:       log,
@@ -99,8 +100,12 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		"public_url", cfg.PublicURL,
 		"database", cfg.DatabasePath(),
 		"apps", cfg.AppNames())
-	for _, app := range cfg.AppNames() {
-		log.Info("SCIM endpoint", "app", app, "url", cfg.PublicURL+"/apps/"+app+"/scim/v2/")
+	for _, a := range cfg.Apps {
+		attrs := []any{"app", a.Name, "url", cfg.PublicURL + "/apps/" + a.Name + "/scim/v2/"}
+		if len(a.DisableRules) > 0 {
+			attrs = append(attrs, "disabled_rules", a.DisableRules)
+		}
+		log.Info("SCIM endpoint", attrs...)
 	}
 
 	select {

@@ -51,10 +51,16 @@ func runToken(ctx context.Context, e *env, args []string) error {
 
 // openStore loads the configuration and opens its database, quietly: the
 // CLI's output is for its results.
-func openStore(ctx context.Context, e *env, cfgFlag string) (*config.Config, *sqlite.DB, error) {
+// openStore loads the configuration and opens its database. A non-empty
+// app must be one of the configuration's, checked before the database is
+// opened so that a typo creates no database file.
+func openStore(ctx context.Context, e *env, cfgFlag, app string) (*config.Config, *sqlite.DB, error) {
 	cfg, err := config.Load(configPath(e, cfgFlag), adapters.ProfileNames())
 	if err != nil {
 		return nil, nil, err
+	}
+	if app != "" && !cfg.HasApp(app) {
+		return nil, nil, usageError{fmt.Sprintf("no app %q in %s (apps: %s)", app, cfg.Path, strings.Join(cfg.AppNames(), ", "))}
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	db, err := sqlite.Open(ctx, cfg.DatabasePath(), sqlite.Options{Logger: log, Readers: 1})
@@ -79,14 +85,11 @@ func tokenCreate(ctx context.Context, e *env, args []string) error {
 	if *app == "" {
 		return usageError{"-app is required"}
 	}
-	cfg, db, err := openStore(ctx, e, *cfgFlag)
+	_, db, err := openStore(ctx, e, *cfgFlag, *app)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if !cfg.HasApp(*app) {
-		return fmt.Errorf("no app %q in %s (apps: %s)", *app, cfg.Path, strings.Join(cfg.AppNames(), ", "))
-	}
 	bearer, tok, err := scim.IssueToken(ctx, db, *app, *desc)
 	if err != nil {
 		return err
@@ -108,7 +111,7 @@ func tokenList(ctx context.Context, e *env, args []string) error {
 	if len(rest) > 0 {
 		return usageError{fmt.Sprintf("unexpected argument %q", rest[0])}
 	}
-	_, db, err := openStore(ctx, e, *cfgFlag)
+	_, db, err := openStore(ctx, e, *cfgFlag, "")
 	if err != nil {
 		return err
 	}
@@ -177,7 +180,7 @@ func tokenRevoke(ctx context.Context, e *env, args []string) error {
 	if len(rest) != 1 {
 		return usageError{"give exactly one token id (see \"scimbridge token list\")"}
 	}
-	_, db, err := openStore(ctx, e, *cfgFlag)
+	_, db, err := openStore(ctx, e, *cfgFlag, "")
 	if err != nil {
 		return err
 	}

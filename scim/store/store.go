@@ -47,6 +47,10 @@ type Reader interface {
 	// app is ""), those with sequence numbers above after, in sequence
 	// order.
 	Events(ctx context.Context, app string, after int64, limit int) ([]Event, error)
+	// LatestEvents returns the last n change events of app (of every app
+	// when app is ""), in sequence order. Its cost is in n, not in the
+	// size of the outbox.
+	LatestEvents(ctx context.Context, app string, n int) ([]Event, error)
 	// Cursor returns the sequence number up to which consumer has marked
 	// events processed; 0 when it never has.
 	Cursor(ctx context.Context, consumer string) (int64, error)

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/scimbridge/scimbridge/scim/store"
 )
@@ -51,6 +52,37 @@ func (r reader) Events(ctx context.Context, app string, after int64, limit int) 
 	if err != nil {
 		return nil, fmt.Errorf("read events: %w", err)
 	}
+	return scanEvents(rows)
+}
+
+func (r reader) LatestEvents(ctx context.Context, app string, n int) ([]store.Event, error) {
+	if n <= 0 {
+		return nil, nil
+	}
+	var (
+		rows *sql.Rows
+		err  error
+	)
+	// Read backwards along the primary key or scim_events_app, so that the
+	// cost is n rows whatever the size of the outbox.
+	if app == "" {
+		rows, err = r.q.query(ctx, `SELECT `+eventColumns+` FROM scim_events ORDER BY seq DESC LIMIT ?`, n)
+	} else {
+		rows, err = r.q.query(ctx, `SELECT `+eventColumns+` FROM scim_events WHERE app = ? ORDER BY seq DESC LIMIT ?`, app, n)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read latest events: %w", err)
+	}
+	out, err := scanEvents(rows)
+	if err != nil {
+		return nil, err
+	}
+	slices.Reverse(out)
+	return out, nil
+}
+
+// scanEvents reads and closes rows of eventColumns.
+func scanEvents(rows *sql.Rows) ([]store.Event, error) {
 	defer rows.Close()
 	var out []store.Event
 	for rows.Next() {
@@ -68,9 +100,11 @@ func (r reader) Events(ctx context.Context, app string, after int64, limit int) 
 				return nil, fmt.Errorf("read event %d: %w", e.Seq, err)
 			}
 		}
-		if e.Time, err = parseTime(at); err != nil {
+		when, err := parseTime(at)
+		if err != nil {
 			return nil, fmt.Errorf("read event %d: %w", e.Seq, err)
 		}
+		e.Time = when
 		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {

@@ -261,6 +261,47 @@ func testEvents(t *testing.T, open Opener) {
 		}
 	})
 
+	t.Run("latest", func(t *testing.T) {
+		s := fresh(t, open)
+		batch := []store.Event{
+			{App: app, Type: store.UserCreated, ResourceType: "User", ResourceID: "u1"},
+			{App: other, Type: store.UserCreated, ResourceType: "User", ResourceID: "o1"},
+			{App: app, Type: store.UserUpdated, ResourceType: "User", ResourceID: "u1", Attributes: []string{"name"}},
+			{App: app, Type: store.GroupMemberAdded, ResourceType: "Group", ResourceID: "g1", MemberID: "u1"},
+			{App: other, Type: store.UserDeleted, ResourceType: "User", ResourceID: "o1"},
+		}
+		update(t, s, func(tx store.Tx) error { return tx.AppendEvents(t.Context(), batch) })
+		cases := []struct {
+			name string
+			app  string
+			n    int
+			want []int // indexes into batch, oldest first
+		}{
+			{"last two of the app", app, 2, []int{2, 3}},
+			{"more than there are", app, 10, []int{0, 2, 3}},
+			{"last one", app, 1, []int{3}},
+			{"none asked", app, 0, nil},
+			{"every app", "", 3, []int{2, 3, 4}},
+			{"unknown app", "ghost", 5, nil},
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				got, err := s.LatestEvents(t.Context(), c.app, c.n)
+				if err != nil {
+					t.Fatalf("LatestEvents: %v", err)
+				}
+				if len(got) != len(c.want) {
+					t.Fatalf("LatestEvents(%q, %d) returned %d events, want %d: %+v", c.app, c.n, len(got), len(c.want), got)
+				}
+				for i, j := range c.want {
+					if !eventsEqual(got[i], batch[j]) {
+						t.Errorf("event %d is %+v, want %+v", i, got[i], batch[j])
+					}
+				}
+			})
+		}
+	})
+
 	t.Run("a failed update leaves no event", func(t *testing.T) {
 		s := fresh(t, open)
 		first := []store.Event{{App: app, Type: store.UserCreated, ResourceType: "User", ResourceID: "u1"}}

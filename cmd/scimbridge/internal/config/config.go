@@ -19,6 +19,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/scimbridge/scimbridge/scim"
+	"github.com/scimbridge/scimbridge/scim/compat"
 )
 
 // Defaults for settings the file leaves out.
@@ -59,6 +60,12 @@ type Log struct {
 type App struct {
 	Name    string `yaml:"name"`
 	Profile string `yaml:"profile"`
+	// DisableRules names the IdP normalisation rules switched off for
+	// this app (see package compat).
+	DisableRules []string `yaml:"disable_rules"`
+
+	// Rules is DisableRules checked: the rules that apply to the app.
+	Rules compat.Set `yaml:"-"`
 }
 
 // AppNames returns the configured app names in file order.
@@ -68,6 +75,15 @@ func (c *Config) AppNames() []string {
 		names[i] = a.Name
 	}
 	return names
+}
+
+// Rules returns the normalisation rules of each app by name.
+func (c *Config) Rules() map[string]compat.Set {
+	m := make(map[string]compat.Set, len(c.Apps))
+	for _, a := range c.Apps {
+		m[a.Name] = a.Rules
+	}
+	return m
 }
 
 // HasApp reports whether name is a configured app.
@@ -160,6 +176,9 @@ type where struct {
 	apps []map[string]int
 	// appLines holds the line each app entry starts on.
 	appLines []int
+	// lists holds, per app, the line of each element of its list-valued
+	// keys, so that one bad element can be pointed at.
+	lists []map[string][]int
 }
 
 func positions(doc *yaml.Node) where {
@@ -177,10 +196,18 @@ func positions(doc *yaml.Node) where {
 		for _, item := range v.Content {
 			w.appLines = append(w.appLines, item.Line)
 			m := map[string]int{}
+			lists := map[string][]int{}
 			for j := 0; j+1 < len(item.Content); j += 2 {
-				m[item.Content[j].Value] = item.Content[j+1].Line
+				key, val := item.Content[j].Value, item.Content[j+1]
+				m[key] = val.Line
+				if val.Kind == yaml.SequenceNode {
+					for _, el := range val.Content {
+						lists[key] = append(lists[key], el.Line)
+					}
+				}
 			}
 			w.apps = append(w.apps, m)
+			w.lists = append(w.lists, lists)
 		}
 	}
 	return w
@@ -200,6 +227,14 @@ func (w where) app(i int, k string) int {
 		return w.appLines[i]
 	}
 	return w.keys["apps"]
+}
+
+// element is the line of element j of app i's list under key k.
+func (w where) element(i int, k string, j int) int {
+	if i < len(w.lists) && j < len(w.lists[i][k]) {
+		return w.lists[i][k][j]
+	}
+	return w.app(i, k)
 }
 
 func (c *Config) errorf(line int, format string, args ...any) error {
@@ -265,6 +300,17 @@ func (c *Config) check(w where, profiles []string) error {
 		if !slices.Contains(profiles, a.Profile) {
 			return c.errorf(w.app(i, "profile"), "app %q: unknown profile %q (known: %s)", a.Name, a.Profile, strings.Join(profiles, ", "))
 		}
+		// One name at a time, to point at the line of the bad one.
+		for j, name := range a.DisableRules {
+			if _, err := compat.Disable([]string{name}); err != nil {
+				return c.errorf(w.element(i, "disable_rules", j), "app %q: disable_rules: %v", a.Name, err)
+			}
+		}
+		rules, err := compat.Disable(a.DisableRules)
+		if err != nil {
+			return c.errorf(w.app(i, "disable_rules"), "app %q: disable_rules: %v", a.Name, err)
+		}
+		a.Rules = rules
 	}
 	return nil
 }

@@ -3,8 +3,11 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/scimbridge/scimbridge/scim/compat"
 )
 
 var profiles = []string{"manual"}
@@ -30,6 +33,12 @@ func TestParseErrors(t *testing.T) {
 		{"bad public_url", "public_url: scim.example.com\napps:\n  - name: acme\n", `cfg.yaml:1: public_url: "scim.example.com" is not an http(s) URL`},
 		{"tiny body limit", "max_request_bytes: 10\napps:\n  - name: acme\n", `cfg.yaml:1: max_request_bytes: 10 is too small`},
 		{"bad log level", "log:\n  level: loud\napps:\n  - name: acme\n", `log.level: "loud"`},
+		{"unknown rule", "apps:\n  - name: acme\n    disable_rules:\n      - capitalised-ops\n      - capitalized-ops\n",
+			`cfg.yaml:5: app "acme": disable_rules: unknown normalisation rule "capitalized-ops" (known: capitalised-ops, string-booleans,`},
+		{"unknown rule in a flow list", "apps:\n  - name: acme\n  - name: beta\n    disable_rules: [trailing-slash, nope]\n",
+			`cfg.yaml:4: app "beta": disable_rules: unknown normalisation rule "nope"`},
+		{"empty rule name", "apps:\n  - name: acme\n    disable_rules:\n      - ''\n", `cfg.yaml:4: app "acme": disable_rules: unknown normalisation rule ""`},
+		{"disable_rules not a list", "apps:\n  - name: acme\n    disable_rules: trailing-slash\n", `cfg.yaml:3: cannot unmarshal`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -97,6 +106,49 @@ apps:
 	}
 	if w.PublicURL != "http://localhost:9090" {
 		t.Errorf("public_url for a wildcard listen = %q", w.PublicURL)
+	}
+}
+
+func TestDisableRules(t *testing.T) {
+	cases := []struct {
+		name, yaml string
+		off        map[string][]compat.Rule // app → the rules that must be off; every other rule on
+	}{
+		{"none", "apps:\n  - name: acme\n", map[string][]compat.Rule{"acme": nil}},
+		{"empty list", "apps:\n  - name: acme\n    disable_rules: []\n", map[string][]compat.Rule{"acme": nil}},
+		{
+			"block list, one app only",
+			"apps:\n  - name: acme\n    disable_rules:\n      - missing-user-agent\n      - capitalised-ops\n  - name: beta\n",
+			map[string][]compat.Rule{"acme": {compat.MissingUserAgent, compat.CapitalisedOps}, "beta": nil},
+		},
+		{
+			"flow list, repeated name",
+			"apps:\n  - name: acme\n    disable_rules: [trailing-slash, trailing-slash]\n",
+			map[string][]compat.Rule{"acme": {compat.TrailingSlash}},
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg, err := Parse("cfg.yaml", []byte(c.yaml), profiles)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rules := cfg.Rules()
+			if len(rules) != len(c.off) {
+				t.Errorf("Rules() has %d apps, want %d", len(rules), len(c.off))
+			}
+			for app, off := range c.off {
+				set, ok := rules[app]
+				if !ok {
+					t.Errorf("Rules() has no entry for %s", app)
+				}
+				for _, r := range compat.All() {
+					if want := !slices.Contains(off, r); set.On(r) != want {
+						t.Errorf("%s: rule %s on = %v, want %v", app, r, set.On(r), want)
+					}
+				}
+			}
+		})
 	}
 }
 
