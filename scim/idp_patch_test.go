@@ -345,6 +345,15 @@ func testO8(t *testing.T, h *harness) {
 	if after["meta"].(map[string]any)["lastModified"] != before.obj(t)["meta"].(map[string]any)["lastModified"] {
 		t.Error("lastModified moved without a change")
 	}
+	// Another resource's id is not ignored: the client meant another group.
+	other, _ := h.groupWith("O8 other", nil, 0)
+	d := scimError(t, h.patch("/Groups/"+g, `[{"op":"replace","value":{"id":"`+other+`","displayName":"O8 moved"}}]`), http.StatusBadRequest, "mutability")
+	if !strings.Contains(d, other) {
+		t.Errorf("detail %q does not name the id", d)
+	}
+	if got := h.get("/Groups/" + g).obj(t)["displayName"]; got != "O8" {
+		t.Errorf("displayName %v after the refused PATCH", got)
+	}
 }
 
 // O9: several operations in one request apply in order, all or nothing.

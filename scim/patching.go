@@ -23,7 +23,7 @@ func (a *appHandler) patch(w http.ResponseWriter, r *http.Request, res *catalog.
 		fail(err)
 		return
 	}
-	ops, err := patch.Parse(res, body, a.rules)
+	ops, err := patch.ParseFor(res, id, body, a.rules)
 	if err != nil {
 		fail(err)
 		return

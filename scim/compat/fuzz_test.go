@@ -18,6 +18,8 @@ func FuzzResource(f *testing.F) {
 		`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],"userName":"a","urn:ietf:params:scim:schemas:extension:enterprise:2.0:user":{"manager":"7","employeeNumber":"1"}}`,
 		`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"g","members":[{"value":"1"},null]}`,
 		`{"USERNAME":"a","userName":"b"}`,
+		`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"a","roles":[{"primary":"False","type":"app","value":"{\"id\":\"8a\",\"value\":\"Admin\",\"displayName\":\"Admin\"}"}]}`,
+		`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"a","roles":["{\"value\":\"{\\\"value\\\":\\\"x\\\"}\"}",{"Value":"{\"value\":\"y\"}"}]}`,
 	} {
 		f.Add(seed)
 	}

@@ -39,6 +39,10 @@ func Resource(res *catalog.Resource, body map[string]any, s Set) *Error {
 			}
 			continue
 		}
+		if uri, ok := res.ExtensionURI(key); ok {
+			// ExtensionCase is off: refused, not dropped unseen.
+			return errorf("invalidSyntax", "%q is written %s in its schema", key, uri)
+		}
 		a, ok := res.Lookup(res.Core.ID, key, "")
 		if !ok {
 			continue
@@ -140,7 +144,13 @@ func extension(res *catalog.Resource, body map[string]any, key, uri string, v an
 	if !ok {
 		return errorf("invalidSyntax", "%s must be an object of that extension's attributes", uri)
 	}
+	seen := map[string]string{}
 	for _, k := range slices.Sorted(mapKeys(ext)) {
+		lk := strings.ToLower(k)
+		if prev, dup := seen[lk]; dup {
+			return errorf("invalidSyntax", "attribute %s:%s is given twice (as %q and %q)", uri, k, prev, k)
+		}
+		seen[lk] = k
 		a, ok := res.Lookup(uri, k, "")
 		if !ok {
 			continue

@@ -37,8 +37,10 @@ const (
 	// rather than clearing the group.
 	MemberRemoveByValue Rule = "member-remove-by-value"
 	// PathlessDottedKeys accepts sub-attribute keys such as
-	// "name.givenName" in a PATCH without a path. Entra ID with the
-	// aadOptscim062020 flag sends them (E8).
+	// "name.givenName", and URN-qualified keys such as
+	// "urn:…:enterprise:2.0:User:employeeNumber", in a PATCH without a
+	// path. Entra ID with the aadOptscim062020 flag sends them (E8). Off,
+	// they are refused (invalidPath) rather than read as attribute names.
 	PathlessDottedKeys Rule = "pathless-dotted-keys"
 	// IDInPatchValue ignores "id" inside a PATCH value object. Okta sends
 	// the group's id with every rename (O8).
@@ -50,11 +52,14 @@ const (
 	// attribute as a one-element list. Okta and Entra send a single member
 	// object in some PATCH adds (E14).
 	SingleValueList Rule = "single-value-list"
-	// EmptyValues drops null and [] values instead of storing them.
-	// Entra ID's create carries "roles": [] (E5); Okta's, "groups": [] (O2).
+	// EmptyValues drops null and [] values instead of storing them, as
+	// RFC 7643 §2.5 reads them: unassigned. Entra ID's create carries
+	// "roles": [] (E5). Off, they are refused, for apps whose only client
+	// should never send them.
 	EmptyValues Rule = "empty-values"
-	// ExtensionCase matches extension schema URNs case-insensitively; a
-	// block whose case differs would otherwise be dropped unseen.
+	// ExtensionCase matches schema URNs case-insensitively; a block whose
+	// case differs would otherwise be dropped unseen. Off, a PATCH path or
+	// key with a URN in another case is refused (invalidPath).
 	ExtensionCase Rule = "extension-case"
 	// TrailingSlash ignores a trailing slash on request paths, which some
 	// connectors append to the base URL.

@@ -2,6 +2,7 @@ package compat
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"time"
 
@@ -133,15 +134,18 @@ func complexValue(a *catalog.Attribute, v any, s Set) (any, *Error) {
 		}
 	}
 	if a.Is("roles") && s.On(StringifiedRoles) {
-		if str, ok := obj["value"].(string); ok {
+		if str, ok := valueField(obj).(string); ok {
 			if role, ok := stringifiedRole(str); ok {
-				obj = role
+				obj = withRole(obj, role)
 			}
 		}
 	}
 	out := make(map[string]any, len(obj))
 	seen := make(map[string]string, len(obj))
-	for k, sv := range obj {
+	// In a fixed order, so that a value with several faults always gets
+	// the same error.
+	for _, k := range slices.Sorted(mapKeys(obj)) {
+		sv := obj[k]
 		sub, ok := a.SubAttribute(k)
 		if !ok || sub.Mutability == "readOnly" {
 			continue // unknown and server-owned sub-attributes are ignored
@@ -164,13 +168,61 @@ func complexValue(a *catalog.Attribute, v any, s Set) (any, *Error) {
 	return out, nil
 }
 
+// withRole replaces the stringified value of element obj with the role
+// it holds, keeping the element's other sub-attributes (Entra ID puts
+// primary and type beside the string) unless the role gives them too.
+func withRole(obj, role map[string]any) map[string]any {
+	out := make(map[string]any, len(obj)+len(role))
+	for k, v := range obj {
+		out[k] = v
+	}
+	for k, v := range role {
+		for have := range out {
+			if strings.EqualFold(have, k) {
+				delete(out, have)
+			}
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// valueField returns obj's "value" in any case, as the sub-attribute
+// loop reads it, so that a role is unwrapped on the first normalisation
+// and not only once the key has been made canonical.
+func valueField(obj map[string]any) any {
+	if v, ok := obj["value"]; ok {
+		return v
+	}
+	for _, k := range slices.Sorted(mapKeys(obj)) {
+		if strings.EqualFold(k, "value") {
+			return obj[k]
+		}
+	}
+	return nil
+}
+
 func isManager(a *catalog.Attribute) bool {
 	return a.Parent == nil && a.Name == "manager" && a.Schema == catalog.EnterpriseUserSchema
 }
 
 // stringifiedRole reads Entra ID's JSON-in-a-string role,
 // {"id":…,"value":"Admin","displayName":"Admin"}, as a roles element.
+// A value that is itself such a string is read too, so that normalising
+// twice gives what normalising once gave.
 func stringifiedRole(s string) (map[string]any, bool) {
+	role, ok := oneStringifiedRole(s)
+	for ok {
+		inner, more := oneStringifiedRole(role["value"].(string))
+		if !more {
+			break
+		}
+		role = inner
+	}
+	return role, ok
+}
+
+func oneStringifiedRole(s string) (map[string]any, bool) {
 	s = strings.TrimSpace(s)
 	if !strings.HasPrefix(s, "{") {
 		return nil, false
@@ -180,7 +232,10 @@ func stringifiedRole(s string) (map[string]any, bool) {
 		return nil, false
 	}
 	role := map[string]any{}
-	for k, v := range raw {
+	// Sorted, so that of keys naming the same field ("display" and
+	// "displayName", "Value" and "value") the same one always wins.
+	for _, k := range slices.Sorted(mapKeys(raw)) {
+		v := raw[k]
 		switch strings.ToLower(k) {
 		case "value":
 			role["value"] = v

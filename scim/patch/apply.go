@@ -2,6 +2,7 @@ package patch
 
 import (
 	"encoding/json"
+	"maps"
 	"reflect"
 	"strconv"
 	"strings"
@@ -25,55 +26,73 @@ type MemberOp struct {
 
 // Apply applies ops in order to doc, a resource's attribute document
 // (core attributes by canonical name, extension attributes in an object
-// under their URI), which it changes in place. Operations on a group's
-// members are returned, in order, instead. The caller discards doc when
-// Apply fails: a failing operation may leave earlier ones applied.
+// under their URI), which must not be nil. Operations on a group's
+// members are returned, in order, instead. The operations are all
+// applied or, when one fails, none: doc is changed in place only on
+// success, and never shares values with ops, which Apply leaves as they
+// are, so they may be applied again.
 func Apply(res *catalog.Resource, doc map[string]any, ops []Op) ([]MemberOp, error) {
-	var members []MemberOp
+	work := clone(doc).(map[string]any)
+	var (
+		members []MemberOp
+		touched []*catalog.Attribute
+	)
 	for _, op := range ops {
 		top := op.Path.Attr.Top()
 		switch {
 		case res.Name == "Group" && top.Is("members"):
-			m, err := memberOp(op)
+			m, ok, err := memberOp(op)
 			if err != nil {
 				return nil, err
 			}
-			members = append(members, m)
+			if ok {
+				members = append(members, m)
+			}
 		case top.Mutability == "writeOnly":
 			// A password: accepted and never kept.
 		default:
-			if err := apply(doc, op); err != nil {
+			op.Value = clone(op.Value)
+			if err := apply(work, op); err != nil {
 				return nil, err
 			}
+			touched = append(touched, top)
 		}
 	}
-	for _, a := range res.Attributes() {
-		if err := checkPrimary(doc, a); err != nil {
+	// Only what the operations touched: a stored document that already
+	// breaks the rule must not block unrelated changes (E7's deactivation).
+	for _, a := range touched {
+		if err := checkPrimary(work, a); err != nil {
 			return nil, err
 		}
 	}
+	clear(doc)
+	maps.Copy(doc, work)
 	return members, nil
 }
 
-func memberOp(op Op) (MemberOp, error) {
+// memberOp turns an operation on a group's members into a MemberOp; ok
+// is false when there is nothing to do.
+func memberOp(op Op) (m MemberOp, ok bool, err error) {
 	if op.Path.Filter != nil && op.Kind != Remove {
-		return MemberOp{}, errorf("mutability", "members cannot be changed in place; remove the member and add another")
+		return MemberOp{}, false, errorf("mutability", "members cannot be changed in place; remove the member and add another")
 	}
 	switch op.Kind {
 	case Add, Replace:
 		ids, err := memberIDs(op.Value)
-		return MemberOp{Kind: op.Kind, IDs: ids}, err
+		return MemberOp{Kind: op.Kind, IDs: ids}, err == nil, err
 	}
 	switch {
 	case op.MemberIDs != nil:
-		return MemberOp{Kind: Remove, IDs: op.MemberIDs}, nil
+		// An empty list removes nobody; a MemberOp without ids would
+		// remove everybody.
+		return MemberOp{Kind: Remove, IDs: op.MemberIDs}, len(op.MemberIDs) > 0, nil
 	case op.Path.Filter != nil:
 		if ids, ok := valueEqualities(op.Path.Filter); ok {
-			return MemberOp{Kind: Remove, IDs: ids}, nil
+			return MemberOp{Kind: Remove, IDs: ids}, true, nil
 		}
-		return MemberOp{Kind: Remove, Filter: op.Path.Filter}, nil
+		return MemberOp{Kind: Remove, Filter: op.Path.Filter}, true, nil
 	}
-	return MemberOp{Kind: Remove}, nil
+	return MemberOp{Kind: Remove}, true, nil
 }
 
 // memberIDs reads the user ids of a members value.
@@ -339,6 +358,26 @@ func checkPrimary(doc map[string]any, a *catalog.Attribute) error {
 		return errorf("invalidValue", "%s has %d elements marked primary; at most one may be", a.Path(), n)
 	}
 	return nil
+}
+
+// clone copies a decoded JSON value, so that the document shares no map
+// or list with the operations or with the caller's document.
+func clone(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(v))
+		for k, e := range v {
+			m[k] = clone(e)
+		}
+		return m
+	case []any:
+		l := make([]any, len(v))
+		for i, e := range v {
+			l[i] = clone(e)
+		}
+		return l
+	}
+	return v
 }
 
 func asObject(v any) map[string]any {

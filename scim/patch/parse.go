@@ -7,7 +7,9 @@ package patch
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 
@@ -72,11 +74,24 @@ func errorf(scimType, format string, args ...any) *Error {
 
 // Parse reads a PatchOp body for a resource of type res.
 func Parse(res *catalog.Resource, body []byte, rules compat.Set) ([]Op, error) {
+	return ParseFor(res, "", body, rules)
+}
+
+// ParseFor is Parse for the resource with the given id: an id that Okta
+// sends inside a value object (rule id-in-patch-value) must be this one,
+// or the request is refused rather than silently applied to another
+// resource than the client meant.
+func ParseFor(res *catalog.Resource, id string, body []byte, rules compat.Set) ([]Op, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	var doc map[string]any
 	if err := dec.Decode(&doc); err != nil || doc == nil {
 		return nil, errorf("invalidSyntax", "the body must be a JSON object with schemas and Operations")
+	}
+	// Anything after the object is refused rather than ignored: it is
+	// most likely a second request glued to the first.
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, errorf("invalidSyntax", "the body must be a JSON object with schemas and Operations, and nothing after it")
 	}
 	if err := checkSchemas(fieldFold(doc, "schemas")); err != nil {
 		return nil, err
@@ -92,7 +107,7 @@ func Parse(res *catalog.Resource, body []byte, rules compat.Set) ([]Op, error) {
 		}
 		return nil, errorf("invalidValue", "Operations is empty; a PATCH needs at least one operation")
 	}
-	p := parser{res: res, rules: rules}
+	p := parser{res: res, rules: rules, id: id}
 	var ops []Op
 	for i, el := range list {
 		m, ok := el.(map[string]any)
@@ -146,6 +161,7 @@ func hasFold(m map[string]any, name string) bool {
 type parser struct {
 	res   *catalog.Resource
 	rules compat.Set
+	id    string // the resource's id, "" when unknown
 }
 
 func (p parser) operation(m map[string]any) ([]Op, error) {
@@ -165,7 +181,7 @@ func (p parser) operation(m map[string]any) ([]Op, error) {
 	if rawPath != nil && !isString {
 		return nil, errorf("invalidPath", "path must be a string")
 	}
-	if uri, ok := p.res.ExtensionURI(strings.TrimSpace(pathText)); ok && kind != Remove {
+	if uri, ok := p.extensionURI(strings.TrimSpace(pathText)); ok && kind != Remove {
 		// A path naming a whole extension: its value holds the
 		// extension's attributes, as in a PATCH without a path.
 		if !hasValue {
@@ -217,17 +233,23 @@ func (p parser) pathless(kind Kind, value any) ([]Op, error) {
 		case "schemas":
 			continue
 		case "id":
-			if p.rules.On(compat.IDInPatchValue) {
-				continue
+			if !p.rules.On(compat.IDInPatchValue) {
+				return nil, errorf("mutability", "id is read-only")
 			}
-			return nil, errorf("mutability", "id is read-only")
+			if claimed, _ := v.(string); p.id != "" && !strings.EqualFold(claimed, p.id) {
+				return nil, errorf("mutability", "id is read-only, and %q is not this resource's id", claimed)
+			}
+			continue
 		}
-		if uri, ok := p.res.ExtensionURI(key); ok && (uri == key || p.rules.On(compat.ExtensionCase)) {
+		if uri, ok := p.extensionURI(key); ok {
 			ext, ok := v.(map[string]any)
 			if !ok {
 				return nil, errorf("invalidValue", "%s must be an object of that extension's attributes", uri)
 			}
 			for _, name := range slices.Sorted(mapKeys(ext)) {
+				if strings.Contains(name, ".") && !p.rules.On(compat.PathlessDottedKeys) {
+					return nil, errorf("invalidPath", "%q in %s names a sub-attribute; send it inside its attribute", name, uri)
+				}
 				path, err := p.path(uri + ":" + name)
 				if err != nil {
 					return nil, err
@@ -247,8 +269,16 @@ func (p parser) pathless(kind Kind, value any) ([]Op, error) {
 		if err != nil {
 			return nil, err
 		}
-		if path.Attr.Parent != nil && !p.rules.On(compat.PathlessDottedKeys) {
-			return nil, errorf("invalidPath", "%q names a sub-attribute; send it inside its attribute, as {%q: {%q: …}}", key, path.Attr.Parent.Name, path.Attr.Name)
+		if !p.rules.On(compat.PathlessDottedKeys) {
+			switch {
+			case path.Attr.Parent != nil:
+				return nil, errorf("invalidPath", "%q names a sub-attribute; send it inside its attribute, as {%q: {%q: …}}", key, path.Attr.Parent.Name, path.Attr.Name)
+			case strings.Contains(key, ":"):
+				// A URN-qualified key is a path, not an attribute name:
+				// RFC 7643 §3.3 puts extension attributes in an object
+				// under the extension's URI.
+				return nil, errorf("invalidPath", "%q is a path, not an attribute name; send it inside its schema, as {%q: {%q: …}}", key, path.Attr.Top().Schema, path.Attr.Top().Name)
+			}
 		}
 		more, err := p.assign(kind, path, v)
 		if err != nil {
@@ -325,6 +355,9 @@ func (p parser) remove(path Path, value any, hasValue bool) (Op, error) {
 	if !ok {
 		list = []any{value}
 	}
+	// Never nil, even for an empty list: a remove without ids would
+	// clear the group.
+	op.MemberIDs = []string{}
 	for _, el := range list {
 		m, _ := el.(map[string]any)
 		id, _ := fieldFold(m, "value").(string)
@@ -362,14 +395,40 @@ func (p Path) target() *catalog.Attribute {
 	return p.Attr
 }
 
+// extensionURI matches text against the resource's extension URIs:
+// exactly, or ignoring case under compat.ExtensionCase.
+func (p parser) extensionURI(text string) (string, bool) {
+	uri, ok := p.res.ExtensionURI(text)
+	if !ok || uri != text && !p.rules.On(compat.ExtensionCase) {
+		return "", false
+	}
+	return uri, true
+}
+
+// lookup resolves an attribute path without a filter. A schema URI
+// prefix written in another case is refused when compat.ExtensionCase is
+// off, as it is in resource bodies.
+func (p parser) lookup(text string) (*catalog.Attribute, error) {
+	a, ok := p.res.LookupPath(text)
+	if !ok || strings.HasSuffix(text, ".") {
+		return nil, errorf("invalidPath", "unknown attribute %q", text)
+	}
+	uri := a.Top().Schema
+	if !p.rules.On(compat.ExtensionCase) && len(text) > len(uri) &&
+		strings.EqualFold(text[:len(uri)], uri) && text[:len(uri)] != uri {
+		return nil, errorf("invalidPath", "%q: the schema URI is written %s", text, uri)
+	}
+	return a, nil
+}
+
 // path resolves a PATCH path: attr, attr.sub, urn:…:attr[.sub],
 // attr[filter] or attr[filter].sub.
 func (p parser) path(text string) (Path, error) {
 	open := strings.IndexByte(text, '[')
 	if open < 0 {
-		a, ok := p.res.LookupPath(text)
-		if !ok {
-			return Path{}, errorf("invalidPath", "unknown attribute %q", text)
+		a, err := p.lookup(text)
+		if err != nil {
+			return Path{}, err
 		}
 		if a.Parent != nil && a.Parent.MultiValued {
 			return Path{}, errorf("invalidPath", "%q names a sub-attribute of every %s; pick elements with a filter, as in %s[type eq \"work\"].%s",
@@ -381,19 +440,22 @@ func (p parser) path(text string) (Path, error) {
 	if err != nil {
 		return Path{}, err
 	}
-	a, ok := p.res.LookupPath(text[:open])
-	if !ok {
-		return Path{}, errorf("invalidPath", "unknown attribute %q", text[:open])
+	a, err := p.lookup(text[:open])
+	if err != nil {
+		return Path{}, err
 	}
 	if !a.MultiValued || a.Type != catalog.Complex || a.Parent != nil {
 		return Path{}, errorf("invalidPath", "%q: only multi-valued complex attributes take a filter", text)
 	}
 	f, err := query.ParseElementFilter(a, text[open+1:closing], query.ElementOptions{StringBooleans: p.rules.On(compat.StringBooleans)})
 	if err != nil {
-		if qe, ok := err.(*query.Error); ok {
-			return Path{}, errorf("invalidPath", "%q: %s", text, qe.Msg)
+		// RFC 7644 §3.12 gives a PATCH path filter that cannot be
+		// evaluated invalidFilter; invalidPath is for the path around it.
+		var qe *query.Error
+		if errors.As(err, &qe) {
+			return Path{}, errorf("invalidFilter", "%q: %s", text, qe.Msg)
 		}
-		return Path{}, err
+		return Path{}, fmt.Errorf("path %q: %w", text, err)
 	}
 	path := Path{Attr: a, Filter: f, Text: text}
 	rest := text[closing+1:]
