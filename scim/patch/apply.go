@@ -169,8 +169,14 @@ func apply(doc map[string]any, op Op) error {
 		}
 		c[top.Name] = list
 	case top.Type == catalog.Complex && !top.MultiValued:
-		// RFC 7644 §3.5.2.3: sub-attributes not given are left as they are.
-		c[top.Name] = merge(asObject(c[top.Name]), op.Value.(map[string]any))
+		// RFC 7644 §3.5.2.3: sub-attributes not given are left as they
+		// are. But a new "value" names another referent (a new manager),
+		// whose displayName and $ref are not the old one's.
+		old, value := asObject(c[top.Name]), op.Value.(map[string]any)
+		if v, ok := value["value"]; ok && !reflect.DeepEqual(v, old["value"]) {
+			old = map[string]any{}
+		}
+		c[top.Name] = merge(old, value)
 	default:
 		c[top.Name] = op.Value
 	}
