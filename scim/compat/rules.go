@@ -22,6 +22,9 @@ const (
 	// StringBooleans turns "True"/"False" (any case) into booleans for
 	// boolean attributes, in bodies, PATCH values and PATCH path filters
 	// such as roles[primary eq "True"]. Entra ID sends them (E5, E7).
+	// It stands in for elimity-com/scim's SetAllowStringValues, which
+	// scimbridge never calls: that switch is process-wide, so it would
+	// hold for every app, and it also turns "12" into a number.
 	StringBooleans Rule = "string-booleans"
 	// BareManager turns a bare string given for the enterprise manager
 	// into {"value": …}. Entra ID sends the manager's id that way (E9).
