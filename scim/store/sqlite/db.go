@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"runtime"
 	"sync"
+	"time"
 
 	"modernc.org/sqlite"
 
@@ -26,6 +27,9 @@ type Options struct {
 	// Logger receives errors that have no caller to return to (default:
 	// slog.Default()).
 	Logger *slog.Logger
+	// CheckpointInterval is how often the write-ahead log is copied into
+	// the database file in the background (default 200 ms).
+	CheckpointInterval time.Duration
 }
 
 // DB is the SQLite shadow directory. It implements store.Store.
@@ -34,6 +38,7 @@ type DB struct {
 	write  *sql.DB
 	rstmt  *stmtCache
 	writer *writer
+	ckpt   *checkpointer
 	reader
 
 	closeOnce sync.Once
@@ -50,6 +55,9 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	}
 	if opts.Readers <= 0 {
 		opts.Readers = max(4, 2*runtime.GOMAXPROCS(0))
+	}
+	if opts.CheckpointInterval <= 0 {
+		opts.CheckpointInterval = 200 * time.Millisecond
 	}
 	drv, err := newDriver()
 	if err != nil {
@@ -72,6 +80,12 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	// the file for them.
 	wq.Add("_pragma", "journal_mode(WAL)")
 	wq.Add("_pragma", "cache_size(-16384)")
+	// The checkpointer copies the log into the database file in the
+	// background; left to SQLite, the commit that fills the log does it,
+	// and the requests in that commit wait for it. A log that was reset
+	// is cut back to 64 MiB.
+	wq.Add("_pragma", "wal_autocheckpoint(0)")
+	wq.Add("_pragma", "journal_size_limit(67108864)")
 	wq.Set("_txlock", "immediate")
 	write := sql.OpenDB(connector{drv: drv, dsn: dsn(path, wq)})
 	conn, err := write.Conn(ctx)
@@ -110,6 +124,9 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
+	// On a connection of the write pool, apart from the writer's own, so
+	// that checkpoints and writes run side by side.
+	db.ckpt = startCheckpointer(write, opts.CheckpointInterval, opts.Logger)
 	return db, nil
 }
 
@@ -130,6 +147,9 @@ func (db *DB) Ping(ctx context.Context) error {
 // connections.
 func (db *DB) Close() error {
 	db.closeOnce.Do(func() {
+		if db.ckpt != nil {
+			db.ckpt.stop()
+		}
 		db.writer.stop()
 		db.rstmt.close()
 		db.closeErr = errors.Join(db.read.Close(), db.write.Close())

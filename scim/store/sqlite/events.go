@@ -4,11 +4,13 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/scimbridge/scimbridge/scim/store"
 )
@@ -126,43 +128,97 @@ func (r reader) Cursor(ctx context.Context, consumer string) (int64, error) {
 }
 
 // newEventID returns a random id that names an event across databases,
-// for consumers that deduplicate by id.
+// for consumers that deduplicate by id. It starts with the time in
+// milliseconds so that new ids land at the end of the id index instead of
+// at random places in it.
 func newEventID() (string, error) {
 	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
+	binary.BigEndian.PutUint64(b[:8], uint64(time.Now().UnixMilli())<<16)
+	if _, err := rand.Read(b[6:]); err != nil {
 		return "", err
 	}
 	return "evt_" + hex.EncodeToString(b[:]), nil
 }
 
+// appendEventsSQL inserts a JSON list of events in one statement, in list
+// order, so that a request that changes thousands of members (a group's
+// deletion) costs one statement, not one per event (see members.go).
+const appendEventsSQL = `INSERT INTO scim_events(id, app, type, resource_type, resource_id, member_id, attributes, time)
+	SELECT json_extract(j.value, '$.id'), json_extract(j.value, '$.app'), json_extract(j.value, '$.type'),
+		json_extract(j.value, '$.rt'), json_extract(j.value, '$.rid'), json_extract(j.value, '$.member'),
+		json_extract(j.value, '$.attrs'), json_extract(j.value, '$.time')
+	FROM json_each(?) j ORDER BY j.key
+	RETURNING id, seq`
+
+// eventRow is an event as appendEventsSQL reads it.
+type eventRow struct {
+	ID     string  `json:"id"`
+	App    string  `json:"app"`
+	Type   string  `json:"type"`
+	RT     string  `json:"rt"`
+	RID    string  `json:"rid"`
+	Member *string `json:"member"`
+	Attrs  *string `json:"attrs"`
+	Time   string  `json:"time"`
+}
+
 func (t *tx) AppendEvents(ctx context.Context, events []store.Event) error {
+	if len(events) == 0 {
+		return nil
+	}
 	ts := now()
+	rows := make([]eventRow, len(events))
+	index := make(map[string]int, len(events))
 	for i := range events {
 		e := &events[i]
 		if e.ID == "" {
 			id, err := newEventID()
 			if err != nil {
-				return fmt.Errorf("append event: %w", err)
+				return fmt.Errorf("append events: %w", err)
 			}
 			e.ID = id
 		}
 		if e.Time.IsZero() {
 			e.Time = ts
 		}
-		var attrs any
+		r := eventRow{ID: e.ID, App: e.App, Type: string(e.Type), RT: e.ResourceType, RID: e.ResourceID, Time: formatTime(e.Time)}
+		if e.MemberID != "" {
+			r.Member = &e.MemberID
+		}
 		if len(e.Attributes) > 0 {
 			b, err := json.Marshal(e.Attributes)
 			if err != nil {
-				return fmt.Errorf("append event: %w", err)
+				return fmt.Errorf("append events: %w", err)
 			}
-			attrs = string(b)
+			attrs := string(b)
+			r.Attrs = &attrs
 		}
-		err := t.q.queryRow(ctx, `INSERT INTO scim_events(id, app, type, resource_type, resource_id, member_id, attributes, time)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
-			e.ID, e.App, string(e.Type), e.ResourceType, e.ResourceID, nullIfEmpty(e.MemberID), attrs, formatTime(e.Time)).Scan(&e.Seq)
-		if err != nil {
-			return fmt.Errorf("append event: %w", err)
+		rows[i] = r
+		index[e.ID] = i
+	}
+	list, err := json.Marshal(rows)
+	if err != nil {
+		return fmt.Errorf("append events: %w", err)
+	}
+	res, err := t.q.query(ctx, appendEventsSQL, string(list))
+	if err != nil {
+		return fmt.Errorf("append events: %w", err)
+	}
+	defer res.Close()
+	for res.Next() {
+		var (
+			id  string
+			seq int64
+		)
+		if err := res.Scan(&id, &seq); err != nil {
+			return fmt.Errorf("append events: %w", err)
 		}
+		if i, ok := index[id]; ok {
+			events[i].Seq = seq
+		}
+	}
+	if err := res.Err(); err != nil {
+		return fmt.Errorf("append events: %w", err)
 	}
 	return nil
 }

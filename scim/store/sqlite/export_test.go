@@ -19,8 +19,8 @@ var MemberStatements = []struct {
 }{
 	{groupPKSQL, []any{"acme", "g1"}},
 	{lookupUsersSQL, []any{`["u1","u2"]`, "acme"}},
-	{insertMemberSQL, []any{1, 2}},
-	{deleteMemberSQL, []any{1, 2}},
+	{insertMemberSQL, []any{1, `[2,3]`}},
+	{deleteMemberSQL, []any{1, `[2,3]`}},
 }
 
 // ListSQL returns the list and count statements that ListUsers (resource

@@ -13,12 +13,15 @@ import (
 
 // Member changes go through the (group_pk, user_pk) primary key and the
 // users' (app, id) index, one lookup per named user, so that their cost
-// does not grow with the group.
+// does not grow with the group. Each change is one statement over a JSON
+// list of user keys, not a statement per user: inside the writer's
+// savepoint every statement's end costs in the savepoint's journal so
+// far, so thousands of statements in one request would cost their square.
 const (
 	groupPKSQL      = `SELECT pk FROM scim_groups WHERE app = ? AND id = ?`
 	lookupUsersSQL  = `SELECT j.value, u.pk FROM json_each(?) j LEFT JOIN scim_users u ON u.app = ? AND u.id = j.value ORDER BY j.key`
-	insertMemberSQL = `INSERT OR IGNORE INTO scim_members(group_pk, user_pk) VALUES (?, ?)`
-	deleteMemberSQL = `DELETE FROM scim_members WHERE group_pk = ? AND user_pk = ?`
+	insertMemberSQL = `INSERT OR IGNORE INTO scim_members(group_pk, user_pk) SELECT ?, value FROM json_each(?) RETURNING user_pk`
+	deleteMemberSQL = `DELETE FROM scim_members WHERE group_pk = ? AND user_pk IN (SELECT value FROM json_each(?)) RETURNING user_pk`
 )
 
 // groupPK returns the row key of group id in app, or store.ErrNotFound.
@@ -104,39 +107,63 @@ func (t *tx) addMembers(ctx context.Context, app string, groupPK int64, ids []st
 }
 
 // insertMembers adds resolved users to the group and returns those that
-// were not members before.
+// were not members before, in the order given.
 func (t *tx) insertMembers(ctx context.Context, groupPK int64, users []namedUser) ([]string, error) {
-	var added []string
-	for _, u := range users {
-		res, err := t.q.exec(ctx, insertMemberSQL, groupPK, u.pk)
-		if err != nil {
-			return nil, fmt.Errorf("add member: %w", err)
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return nil, fmt.Errorf("add member: %w", err)
-		} else if n > 0 {
-			added = append(added, u.id)
-		}
+	added, err := t.changeMembers(ctx, insertMemberSQL, groupPK, users)
+	if err != nil {
+		return nil, fmt.Errorf("add members: %w", err)
 	}
 	return added, nil
 }
 
 // removeMembers removes the users from the group and returns those that
-// were members.
+// were members, in the order given.
 func (t *tx) removeMembers(ctx context.Context, groupPK int64, users []namedUser) ([]string, error) {
-	var removed []string
-	for _, u := range users {
-		res, err := t.q.exec(ctx, deleteMemberSQL, groupPK, u.pk)
-		if err != nil {
-			return nil, fmt.Errorf("remove member: %w", err)
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return nil, fmt.Errorf("remove member: %w", err)
-		} else if n > 0 {
-			removed = append(removed, u.id)
-		}
+	removed, err := t.changeMembers(ctx, deleteMemberSQL, groupPK, users)
+	if err != nil {
+		return nil, fmt.Errorf("remove members: %w", err)
 	}
 	return removed, nil
+}
+
+// changeMembers runs an insert or delete of memberships that returns the
+// user keys it changed, and returns the ids of those users in the order
+// of users.
+func (t *tx) changeMembers(ctx context.Context, q string, groupPK int64, users []namedUser) ([]string, error) {
+	if len(users) == 0 {
+		return nil, nil
+	}
+	pks := make([]int64, len(users))
+	for i, u := range users {
+		pks[i] = u.pk
+	}
+	list, err := json.Marshal(pks)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := t.q.query(ctx, q, groupPK, string(list))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	changed := make(map[int64]bool, len(users))
+	for rows.Next() {
+		var pk int64
+		if err := rows.Scan(&pk); err != nil {
+			return nil, err
+		}
+		changed[pk] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, u := range users {
+		if changed[u.pk] {
+			ids = append(ids, u.id)
+		}
+	}
+	return ids, nil
 }
 
 func (t *tx) AddMembers(ctx context.Context, app, groupID string, userIDs []string) ([]string, error) {

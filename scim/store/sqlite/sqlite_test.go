@@ -1,13 +1,16 @@
 package sqlite_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/scimbridge/scimbridge/scim/catalog"
 	"github.com/scimbridge/scimbridge/scim/query"
@@ -261,4 +264,62 @@ func TestUnfilteredPagesNeedNoSort(t *testing.T) {
 			t.Errorf("%s pages are sorted:\n%s", resource, text)
 		}
 	}
+}
+
+// TestCheckpointsRunInTheBackground writes more than SQLite's automatic
+// checkpoint threshold and checks that the writes themselves copied
+// nothing into the database file, and that the checkpointer then did.
+func TestCheckpointsRunInTheBackground(t *testing.T) {
+	cases := []struct {
+		name     string
+		interval time.Duration
+		copied   bool // whether the file must grow within the wait
+	}{
+		{"writes leave the log alone", time.Hour, false},
+		{"the checkpointer copies it", 20 * time.Millisecond, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "scim.db")
+			db, err := sqlite.Open(t.Context(), path, sqlite.Options{CheckpointInterval: c.interval, Logger: quiet.Logger})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			before := fileSize(t, path)
+			// About 6 MB of attributes: some 1,500 pages, past the 1,000
+			// at which SQLite would checkpoint on its own.
+			pad := strings.Repeat("x", 3000)
+			for i := range 2000 {
+				u := &store.User{ID: fmt.Sprintf("u%04d", i), UserName: fmt.Sprintf("u%04d", i),
+					Attributes: json.RawMessage(`{"title":"` + pad + `"}`)}
+				if err := db.Update(t.Context(), func(tx store.Tx) error { return tx.CreateUser(t.Context(), "acme", u) }); err != nil {
+					t.Fatal(err)
+				}
+			}
+			grew := func() bool { return fileSize(t, path) > before+4<<20 }
+			if !c.copied {
+				if grew() {
+					t.Errorf("the database file grew from %d to %d bytes without a checkpointer: a write checkpointed", before, fileSize(t, path))
+				}
+				return
+			}
+			deadline := time.Now().Add(10 * time.Second)
+			for !grew() && time.Now().Before(deadline) {
+				time.Sleep(20 * time.Millisecond)
+			}
+			if !grew() {
+				t.Errorf("the database file is %d bytes 10 s after the writes: no background checkpoint", fileSize(t, path))
+			}
+		})
+	}
+}
+
+func fileSize(t *testing.T, path string) int64 {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.Size()
 }

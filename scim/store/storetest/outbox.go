@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -167,6 +168,63 @@ func testMembers(t *testing.T, open Opener) {
 		if g := getGroup(t, s, app, "g1", store.Load{Members: true}); !slices.Equal(sorted(memberIDs(g)), []string{"alice", "bob"}) {
 			t.Errorf("members after the failed add: %v", memberIDs(g))
 		}
+	})
+}
+
+// testLargeMemberships changes thousands of members in one request, the
+// way a PUT of a big group or its deletion does. It guards against a cost
+// per member that grows with the request (a statement per member inside
+// a savepoint costs the square of their number).
+func testLargeMemberships(t *testing.T, open Opener) {
+	const n = 5000
+	s := fresh(t, open)
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("u%05d", i)
+	}
+	for start := 0; start < n; start += 500 {
+		update(t, s, func(tx store.Tx) error {
+			for _, id := range ids[start : start+500] {
+				if err := tx.CreateUser(t.Context(), app, newUser(id, id+"@x.com", nil)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	createGroup(t, s, app, newGroup("big", "Big"), ids[:n/2]...)
+	update(t, s, func(tx store.Tx) error {
+		added, removed, err := tx.SetMembers(t.Context(), app, "big", ids[n/4:])
+		if err != nil {
+			return err
+		}
+		if len(added) != n/2 || len(removed) != n/4 || added[0] != ids[n/2] || removed[0] != ids[0] {
+			t.Errorf("SetMembers: %d added (first %s), %d removed (first %s)", len(added), added[0], len(removed), removed[0])
+		}
+		events := make([]store.Event, 0, n)
+		for _, id := range added {
+			events = append(events, store.Event{App: app, Type: store.GroupMemberAdded, ResourceType: "Group", ResourceID: "big", MemberID: id})
+		}
+		return tx.AppendEvents(t.Context(), events)
+	})
+	if g := getGroup(t, s, app, "big", store.Load{Members: true}); len(g.Members) != n*3/4 {
+		t.Errorf("%d members, want %d", len(g.Members), n*3/4)
+	}
+	evs, err := s.Events(t.Context(), app, 0, n)
+	if err != nil || len(evs) != n/2 || evs[0].MemberID != ids[n/2] || evs[len(evs)-1].MemberID != ids[n-1] {
+		t.Fatalf("events: %d, %v", len(evs), err)
+	}
+	for i := 1; i < len(evs); i++ {
+		if evs[i].Seq <= evs[i-1].Seq || evs[i].MemberID <= evs[i-1].MemberID {
+			t.Fatalf("events out of order at %d: %+v after %+v", i, evs[i], evs[i-1])
+		}
+	}
+	update(t, s, func(tx store.Tx) error {
+		removed, err := tx.RemoveMembersWhere(t.Context(), app, "big", nil)
+		if len(removed) != n*3/4 {
+			t.Errorf("RemoveMembersWhere(nil) removed %d", len(removed))
+		}
+		return err
 	})
 }
 

@@ -47,6 +47,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Paging", func(t *testing.T) { testPaging(t, open) })
 	t.Run("Totals", func(t *testing.T) { testTotals(t, open) })
 	t.Run("Members", func(t *testing.T) { testMembers(t, open) })
+	t.Run("LargeMemberships", func(t *testing.T) { testLargeMemberships(t, open) })
 	t.Run("Version", func(t *testing.T) { testVersion(t, open) })
 	t.Run("Events", func(t *testing.T) { testEvents(t, open) })
 }
