@@ -50,6 +50,7 @@ func newAPI(hc *http.Client, origin, token string) *api {
 type response struct {
 	status    int
 	requestID string
+	etag      string // the ETag header: the resource's version after a write
 	body      []byte
 	latency   time.Duration // from sending to the last body byte
 }
@@ -79,6 +80,7 @@ func (a *api) do(ctx context.Context, method, path string, body []byte, buf *byt
 	return response{
 		status:    resp.StatusCode,
 		requestID: resp.Header.Get("X-Request-Id"),
+		etag:      resp.Header.Get("ETag"),
 		body:      buf.Bytes(),
 		latency:   time.Since(start),
 	}, nil

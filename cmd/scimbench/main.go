@@ -59,13 +59,29 @@ traffic goes to 127.0.0.1.
       GET /Groups with members count=100    GET /Groups?count=100&startIndex=<random  p99 < 600 ms
       (Okta O15)                            page>
       GET /Users/{id}                       a random loaded user                      none (report only)
+      PATCH /Users/{id} replace title       PATCH of a random loaded user's title     none (report only)
+                                            to a new value; expects 200
+      PATCH /Groups add 50 members          PATCH adding 50 loaded users that are     p99 < 25 ms
+      (1k, 10k and 20k members), 1 client   not members; expects 204, a new ETag      at each size
 
-    Every response's status is checked (200, or 201 for POST). Every 100th
-    response of each client also has its body checked: exactly the one
-    matching user; the expected totalResults, page size and member count
-    (0 with members excluded); the id asked for or created. Anything
-    unexpected, including transport errors, counts as an error, warm-up
-    included; a scenario with errors fails.
+    The PATCH /Groups scenarios run last, on one client, on one group of
+    their own: it is created empty and grown to each size before that
+    scenario's warm-up, 250 members a PATCH (sizes scale down with -users
+    below 100000). Each measured add is followed by an unmeasured PATCH
+    removing the same users, so every add meets the same group size;
+    req/s counts the adds. After the runs the group must be back at its
+    size. The report compares their p99s: flat across sizes shows that a
+    membership change costs in the members changed only. A PATCH run ends
+    after -duration or 150 adds (3000 requests for PATCH /Users),
+    whichever comes first, which keeps the benchmark short.
+
+    Every response's status is checked (200, or 201 for POST, 204 for
+    PATCH /Groups, whose new ETag is checked too). Every 100th response of
+    each client also has its body checked: exactly the one matching user;
+    the expected totalResults, page size and member count (0 with members
+    excluded); the id asked for, created or patched, and the new title.
+    Anything unexpected, including transport errors, counts as an error,
+    warm-up included; a scenario with errors fails.
  4. It samples the server's VmRSS from /proc/<pid>/status every 200ms for
     the whole benchmark (Linux only) and reads VmHWM at the end. Target:
     < 200 MB (10^6 bytes), judged on the larger of the two.

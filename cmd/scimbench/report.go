@@ -86,7 +86,7 @@ func (r report) header(w io.Writer) {
 	fmt.Fprintf(w, "- scimbench: %s, %s/%s, GOMAXPROCS %d, NumCPU %d (client and server share these CPUs)\n",
 		runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), runtime.NumCPU())
 	fmt.Fprintf(w, "- data: %d users, %d groups of %d members, loaded by %d workers\n", o.users, o.groups, o.members, o.concurrency)
-	fmt.Fprintf(w, "- scenarios: %d clients (closed-loop unless paced), %v unmeasured warm-up, then %d runs of %v; figures are medians across runs\n\n",
+	fmt.Fprintf(w, "- scenarios: %d clients unless the row names its own (closed-loop unless paced), %v unmeasured warm-up, then %d runs of %v; figures are medians across runs\n\n",
 		o.concurrency, o.warmup, o.runs, o.duration)
 }
 
@@ -128,6 +128,7 @@ func (r report) notes(w io.Writer) {
 		}
 		fmt.Fprintf(w, "- %s: %s\n", s.name, strings.Join(runs, ", "))
 	}
+	r.groupPatchNote(w)
 	for _, s := range r.summaries {
 		if s.errors() == 0 {
 			continue
@@ -145,6 +146,31 @@ func (r report) notes(w io.Writer) {
 	}
 	r.serverLog(w)
 	fmt.Fprintf(w, "\nTotal time: %s (%d RSS samples)\n", r.total.Round(100*time.Millisecond), r.mem.samples)
+}
+
+// groupPatchNote compares the p99s of the membership PATCH rows: when a
+// change costs in the members changed, they stay flat as the group grows.
+func (r report) groupPatchNote(w io.Writer) {
+	var rows []summary
+	for _, s := range r.summaries {
+		if strings.HasPrefix(s.name, groupPatchName) && len(s.runs) > 0 {
+			rows = append(rows, s)
+		}
+	}
+	if len(rows) == 0 {
+		return
+	}
+	var sizes []string
+	for _, s := range rows {
+		sizes = append(sizes, fmt.Sprintf("%s members %s ms", thousands(s.groupSize), ms(s.medianP99())))
+	}
+	fmt.Fprintf(w, "\nGroup PATCH p99 by group size: %s", strings.Join(sizes, ", "))
+	if len(rows) > 1 {
+		first, last := rows[0], rows[len(rows)-1]
+		fmt.Fprintf(w, "; %s ÷ %s members: %.2f× (flat is near 1×)",
+			thousands(last.groupSize), thousands(first.groupSize), float64(last.medianP99())/float64(first.medianP99()))
+	}
+	fmt.Fprintf(w, ".\nEach measured add is followed by an unmeasured remove of the same users, so that every add meets the same group size; req/s counts the adds.\n")
 }
 
 // serverLog shows what the server logged at warn level and above.

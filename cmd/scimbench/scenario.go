@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -37,6 +38,13 @@ type request struct {
 	want         int
 	// check, if not nil, validates the body of sampled responses.
 	check func(body []byte) error
+	// verify, if not nil, validates every response; it is for checks that
+	// parse nothing, such as of headers.
+	verify func(r response) error
+	// then, if not nil, is sent unmeasured once this request is answered:
+	// it undoes the change, so that every measured request meets the same
+	// state.
+	then *request
 }
 
 // scenario is a request mix. With rate zero its clients are closed-loop:
@@ -53,6 +61,23 @@ type scenario struct {
 	rate   float64
 	target target
 	next   func() (request, error)
+	// clients overrides -concurrency when not zero.
+	clients int
+	// maxRequests, when not zero, ends a closed-loop run after that many
+	// requests if -duration has not ended it first. It keeps scenarios
+	// whose p99 needs only a few hundred samples short.
+	maxRequests int
+	// groupSize is the member count of the group a membership PATCH
+	// scenario changes, for the report's comparison across sizes.
+	groupSize int
+	// setup, if not nil, runs before the warm-up, unmeasured: it builds
+	// data that only this scenario needs, so that the load stays as the
+	// other scenarios expect it.
+	setup func(ctx context.Context, a *api, progress io.Writer) error
+	// teardown, if not nil, runs after the last run and checks the state
+	// the scenario left: a problem counts as an error of the scenario, a
+	// returned error stops the benchmark.
+	teardown func(ctx context.Context, a *api) (problem string, err error)
 }
 
 // scenarios builds the measured scenarios over the loaded data.
@@ -67,7 +92,7 @@ func scenarios(ds *dataset, l *loaded, members int) []scenario {
 		q := strings.ReplaceAll(url.QueryEscape(filter), "+", "%20")
 		return request{method: "GET", path: "/Users?filter=" + q, want: http.StatusOK, check: checkOneUser(name)}, nil
 	}
-	return []scenario{
+	return append([]scenario{
 		{
 			name:   "filter userName eq, paced at 3000 req/s",
 			rate:   3000,
@@ -112,7 +137,7 @@ func scenarios(ds *dataset, l *loaded, members int) []scenario {
 				return request{method: "GET", path: "/Users/" + id, want: http.StatusOK, check: checkID(id)}, nil
 			},
 		},
-	}
+	}, patchScenarios(l)...)
 }
 
 // listBody is the part of a ListResponse the checks look at.
@@ -210,11 +235,16 @@ func (r *runResult) addExample(e string) {
 // answered within the run for the server to count as keeping up.
 const pacedShortfall = 0.99
 
-// runFor runs sc on concurrency clients for d. Requests still in flight
-// at the deadline are waited for and counted. A paced run's rate is
-// reckoned over d, the length of its schedule.
+// runFor runs sc on concurrency clients for d, or until they have sent
+// sc.maxRequests between them. Requests still in flight at the deadline
+// are waited for and counted. A paced run's rate is reckoned over d, the
+// length of its schedule.
 func runFor(ctx context.Context, a *api, sc scenario, concurrency int, d time.Duration) (runResult, error) {
 	results := make([]runResult, concurrency)
+	limit := 0 // requests per client; 0 is no limit
+	if sc.maxRequests > 0 {
+		limit = (sc.maxRequests + concurrency - 1) / concurrency
+	}
 	start := time.Now()
 	deadline := start.Add(d)
 	var wg sync.WaitGroup
@@ -226,7 +256,7 @@ func runFor(ctx context.Context, a *api, sc scenario, concurrency int, d time.Du
 			interval := time.Duration(float64(concurrency) / sc.rate * float64(time.Second))
 			sched = &schedule{next: start.Add(interval * time.Duration(w) / time.Duration(concurrency)), interval: interval}
 		}
-		wg.Go(func() { results[w] = client(ctx, a, sc, deadline, sched) })
+		wg.Go(func() { results[w] = client(ctx, a, sc, deadline, limit, sched) })
 	}
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
@@ -254,11 +284,12 @@ type schedule struct {
 	interval time.Duration
 }
 
-// client is one client: closed-loop, or paced by sched.
-func client(ctx context.Context, a *api, sc scenario, deadline time.Time, sched *schedule) runResult {
+// client is one client: closed-loop, or paced by sched. It sends at most
+// limit requests unless limit is 0.
+func client(ctx context.Context, a *api, sc scenario, deadline time.Time, limit int, sched *schedule) runResult {
 	var res runResult
 	var buf bytes.Buffer
-	for n := 0; ctx.Err() == nil; n++ {
+	for n := 0; ctx.Err() == nil && (limit == 0 || n < limit); n++ {
 		var intended time.Time
 		if sched != nil {
 			intended = sched.next
@@ -295,14 +326,40 @@ func client(ctx context.Context, a *api, sc scenario, deadline time.Time, sched 
 		if problem := judge(req, r, n%sampleEvery == 0); problem != "" {
 			res.fail(describe(req.method, req.path, r, problem))
 		}
+		if req.then == nil {
+			continue
+		}
+		if err := followUp(ctx, a, *req.then, &buf); err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			res.fail(err.Error())
+		}
 	}
 	return res
+}
+
+// followUp sends an unmeasured request and checks its answer in full.
+func followUp(ctx context.Context, a *api, req request, buf *bytes.Buffer) error {
+	r, err := a.do(ctx, req.method, req.path, req.body, buf)
+	if err != nil {
+		return fmt.Errorf("unmeasured follow-up: %w", err)
+	}
+	if problem := judge(req, r, true); problem != "" {
+		return errors.New("unmeasured follow-up: " + describe(req.method, req.path, r, problem))
+	}
+	return nil
 }
 
 // judge returns what is wrong with r, or "".
 func judge(req request, r response, sample bool) string {
 	if r.status != req.want {
 		return fmt.Sprintf("expected status %d", req.want)
+	}
+	if req.verify != nil {
+		if err := req.verify(r); err != nil {
+			return err.Error()
+		}
 	}
 	if sample && req.check != nil {
 		if err := req.check(r.body); err != nil {
@@ -316,9 +373,12 @@ func judge(req request, r response, sample bool) string {
 type summary struct {
 	name         string
 	target       target
+	groupSize    int
 	runs         []runResult
 	warmupErrors int
-	examples     []string
+	// finalErrors are problems with the state the scenario left.
+	finalErrors int
+	examples    []string
 }
 
 func (s summary) perRun(f func(runResult) float64) []float64 {
@@ -340,26 +400,37 @@ func (s summary) medianP99() time.Duration {
 	return time.Duration(median(s.perRun(func(r runResult) float64 { return float64(r.p99()) })))
 }
 
-// errors counts the errors of the measured runs and of the warm-up.
+// errors counts the errors of the measured runs, of the warm-up and of
+// the final state check.
 func (s summary) errors() int {
-	n := s.warmupErrors
+	n := s.warmupErrors + s.finalErrors
 	for _, r := range s.runs {
 		n += r.errors
 	}
 	return n
 }
 
-// runScenario warms sc up, unmeasured, then runs it o.runs times.
+// runScenario sets sc up, warms it up, unmeasured, runs it o.runs times
+// and tears it down.
 func runScenario(ctx context.Context, a *api, sc scenario, o options, progress io.Writer) (summary, error) {
-	s := summary{name: sc.name, target: sc.target}
-	warm, err := runFor(ctx, a, sc, o.concurrency, o.warmup)
+	clients := o.concurrency
+	if sc.clients > 0 {
+		clients = sc.clients
+	}
+	s := summary{name: sc.name, target: sc.target, groupSize: sc.groupSize}
+	if sc.setup != nil {
+		if err := sc.setup(ctx, a, progress); err != nil {
+			return s, fmt.Errorf("set-up: %w", err)
+		}
+	}
+	warm, err := runFor(ctx, a, sc, clients, o.warmup)
 	if err != nil {
 		return s, err
 	}
 	s.warmupErrors = warm.errors
 	s.examples = warm.examples
 	for i := range o.runs {
-		r, err := runFor(ctx, a, sc, o.concurrency, o.duration)
+		r, err := runFor(ctx, a, sc, clients, o.duration)
 		if err != nil {
 			return s, err
 		}
@@ -370,6 +441,18 @@ func runScenario(ctx context.Context, a *api, sc scenario, o options, progress i
 			if len(s.examples) < maxExamples {
 				s.examples = append(s.examples, e)
 			}
+		}
+	}
+	if sc.teardown != nil {
+		problem, err := sc.teardown(ctx, a)
+		if err != nil {
+			return s, fmt.Errorf("tear-down: %w", err)
+		}
+		if problem != "" {
+			s.finalErrors++
+			// The state check comes first: it sums up what went wrong.
+			s.examples = slices.Insert(s.examples, 0, "after the runs: "+problem)
+			s.examples = s.examples[:min(len(s.examples), maxExamples)]
 		}
 	}
 	return s, nil
