@@ -13,7 +13,6 @@ import (
 	scimerrors "github.com/elimity-com/scim/errors"
 
 	"github.com/scimbridge/scimbridge/scim/compat"
-	"github.com/scimbridge/scimbridge/scim/patch"
 	"github.com/scimbridge/scimbridge/scim/query"
 	"github.com/scimbridge/scimbridge/scim/store"
 )
@@ -87,7 +86,6 @@ func classify(ctx context.Context, log *slog.Logger, err error) *Error {
 	var (
 		scimErr     *Error
 		compatErr   *compat.Error
-		patchErr    *patch.Error
 		queryErr    *query.Error
 		conflict    *store.ConflictError
 		member      *store.UnknownMemberError
@@ -96,10 +94,8 @@ func classify(ctx context.Context, log *slog.Logger, err error) *Error {
 	switch {
 	case errors.As(err, &scimErr):
 		return scimErr
-	case errors.As(err, &compatErr):
+	case errors.As(err, &compatErr): // PATCH refusals too: patch.Error is compat.Error
 		return badRequest(compatErr.ScimType, "%s", compatErr.Detail)
-	case errors.As(err, &patchErr):
-		return badRequest(patchErr.ScimType, "%s", patchErr.Detail)
 	case errors.As(err, &queryErr):
 		if queryErr.Param == "filter" {
 			return badRequest("invalidFilter", "%s", queryErr.Msg)

@@ -177,15 +177,22 @@ func (h *userHandler) Replace(r *http.Request, id string, attrs elimity.Resource
 	return h.respond(r, rd, err)
 }
 
+// current reads user id inside tx and checks the request's If-Match
+// against its version.
+func (h *userHandler) current(ctx context.Context, tx store.Tx, r *http.Request, id string) (store.User, error) {
+	u, err := tx.GetUser(ctx, h.a.name, id, store.Load{})
+	if err != nil {
+		return store.User{}, err
+	}
+	return u, checkIfMatch(r, u.Version)
+}
+
 // write changes user id inside tx to what change makes of its document,
 // checking If-Match, and records the change events. It writes nothing
 // when nothing changed.
 func (h *userHandler) write(ctx context.Context, tx store.Tx, r *http.Request, id string, change func(map[string]any) (map[string]any, error)) error {
-	old, err := tx.GetUser(ctx, h.a.name, id, store.Load{})
+	old, err := h.current(ctx, tx, r, id)
 	if err != nil {
-		return err
-	}
-	if err := checkIfMatch(r, old.Version); err != nil {
 		return err
 	}
 	oldDoc, err := userDoc(old)
@@ -218,11 +225,8 @@ func (h *userHandler) write(ctx context.Context, tx store.Tx, r *http.Request, i
 // deactivated, so that offboarding runs downstream.
 func (h *userHandler) Delete(r *http.Request, id string) error {
 	return h.remove(r, id, func(ctx context.Context, tx store.Tx) error {
-		old, err := tx.GetUser(ctx, h.a.name, id, store.Load{})
+		old, err := h.current(ctx, tx, r, id)
 		if err != nil {
-			return err
-		}
-		if err := checkIfMatch(r, old.Version); err != nil {
 			return err
 		}
 		oldDoc, err := userDoc(old)

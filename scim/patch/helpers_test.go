@@ -68,10 +68,6 @@ func scimType(err error) string {
 	if errors.As(err, &pe) {
 		return pe.ScimType
 	}
-	var ce *compat.Error
-	if errors.As(err, &ce) {
-		return ce.ScimType
-	}
 	return fmt.Sprintf("not a SCIM error: %T %v", err, err)
 }
 

@@ -60,13 +60,8 @@ type Path struct {
 }
 
 // Error is a PATCH the engine refuses, worded for the client, with its
-// RFC 7644 scimType.
-type Error struct {
-	ScimType string
-	Detail   string
-}
-
-func (e *Error) Error() string { return e.ScimType + ": " + e.Detail }
+// RFC 7644 scimType: the same type as the normalisation layer's refusals.
+type Error = compat.Error
 
 func errorf(scimType, format string, args ...any) *Error {
 	return &Error{ScimType: scimType, Detail: fmt.Sprintf(format, args...)}
@@ -315,7 +310,7 @@ func (p parser) assign(kind Kind, path Path, value any) ([]Op, error) {
 		v, err = compat.Value(target, value, p.rules)
 	}
 	if err != nil {
-		return nil, &Error{ScimType: err.ScimType, Detail: err.Detail}
+		return nil, err
 	}
 	if v == nil {
 		if kind == Add {
