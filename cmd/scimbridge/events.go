@@ -61,12 +61,8 @@ func eventsTail(ctx context.Context, e *env, args []string) error {
 	n := fs.Int("n", 10, "how many of the latest events to print first; 0 prints none")
 	follow := fs.Bool("follow", false, "keep running and print new events as they are recorded")
 	asJSON := fs.Bool("json", false, "print one JSON object per line instead of text")
-	rest, err := parse(fs, args)
-	if err != nil {
+	if err := parseFlagsOnly(fs, args); err != nil {
 		return err
-	}
-	if len(rest) > 0 {
-		return usageError{fmt.Sprintf("unexpected argument %q", rest[0])}
 	}
 	if *app == "" {
 		return usageError{"-app is required"}

@@ -124,6 +124,15 @@ func flagSet(e *env, name, head string) *flag.FlagSet {
 // parse parses flags that may come before or after positional arguments
 // ("token revoke ID -config FILE" and "token revoke -config FILE ID" both
 // work) and returns the positional ones.
+// parseFlagsOnly is parse for commands that take no arguments but flags.
+func parseFlagsOnly(fs *flag.FlagSet, args []string) error {
+	rest, err := parse(fs, args)
+	if err == nil && len(rest) > 0 {
+		err = usageError{fmt.Sprintf("unexpected argument %q", rest[0])}
+	}
+	return err
+}
+
 func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	var positional []string
 	for {

@@ -31,12 +31,8 @@ const shutdownGrace = 20 * time.Second
 func runServe(ctx context.Context, e *env, args []string) error {
 	fs := flagSet(e, "serve", serveUsage)
 	cfgFlag := configFlag(fs)
-	rest, err := parse(fs, args)
-	if err != nil {
+	if err := parseFlagsOnly(fs, args); err != nil {
 		return err
-	}
-	if len(rest) > 0 {
-		return usageError{fmt.Sprintf("unexpected argument %q", rest[0])}
 	}
 	cfg, err := config.Load(configPath(e, *cfgFlag), adapters.ProfileNames())
 	if err != nil {

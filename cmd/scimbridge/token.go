@@ -75,12 +75,8 @@ func tokenCreate(ctx context.Context, e *env, args []string) error {
 	cfgFlag := configFlag(fs)
 	app := fs.String("app", "", "the app the token may act on (required)")
 	desc := fs.String("description", "", "a note to tell tokens apart, such as \"Okta production\"")
-	rest, err := parse(fs, args)
-	if err != nil {
+	if err := parseFlagsOnly(fs, args); err != nil {
 		return err
-	}
-	if len(rest) > 0 {
-		return usageError{fmt.Sprintf("unexpected argument %q", rest[0])}
 	}
 	if *app == "" {
 		return usageError{"-app is required"}
@@ -104,12 +100,8 @@ func tokenList(ctx context.Context, e *env, args []string) error {
 	cfgFlag := configFlag(fs)
 	app := fs.String("app", "", "only the tokens of this app")
 	asJSON := fs.Bool("json", false, "print a JSON array instead of a table")
-	rest, err := parse(fs, args)
-	if err != nil {
+	if err := parseFlagsOnly(fs, args); err != nil {
 		return err
-	}
-	if len(rest) > 0 {
-		return usageError{fmt.Sprintf("unexpected argument %q", rest[0])}
 	}
 	_, db, err := openStore(ctx, e, *cfgFlag, "")
 	if err != nil {

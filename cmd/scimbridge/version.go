@@ -44,12 +44,8 @@ func version() string {
 
 func runVersion(_ context.Context, e *env, args []string) error {
 	fs := flagSet(e, "version", "Usage: scimbridge version\n\nPrints the version of this binary.\n")
-	rest, err := parse(fs, args)
-	if err != nil {
+	if err := parseFlagsOnly(fs, args); err != nil {
 		return err
-	}
-	if len(rest) > 0 {
-		return usageError{fmt.Sprintf("unexpected argument %q", rest[0])}
 	}
 	fmt.Fprintf(e.stdout, "scimbridge %s (%s, %s/%s)\n", version(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	return nil
