@@ -35,6 +35,8 @@ func TestHelpOnEveryCommand(t *testing.T) {
 		{"serve", "-help"}, {"serve", "--help"}, {"help", "serve"},
 		{"token", "-help"}, {"token", "create", "-help"}, {"token", "list", "--help"}, {"token", "revoke", "-h"},
 		{"version", "-help"},
+		{"tasks", "-help"}, {"tasks", "list", "-help"}, {"tasks", "show", "-h"}, {"tasks", "done", "-help"},
+		{"tasks", "approve", "-help"}, {"accounts", "-help"}, {"accounts", "list", "-help"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			code, stdout, stderr := runCLI(t, nil, args...)

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/scimbridge/scimbridge/adapters"
+	"github.com/scimbridge/scimbridge/adapters/engine"
+	"github.com/scimbridge/scimbridge/adapters/queue"
 	"github.com/scimbridge/scimbridge/cmd/scimbridge/internal/config"
 	"github.com/scimbridge/scimbridge/scim"
 	"github.com/scimbridge/scimbridge/scim/store/sqlite"
@@ -21,12 +23,18 @@ import (
 const serveUsage = `Usage: scimbridge serve [-config FILE]
 
 Runs the SCIM server: one SCIM 2.0 endpoint per configured app at
-<public_url>/apps/<app>/scim/v2/, and GET /healthz. Stops cleanly on
-SIGINT or SIGTERM, finishing the requests in flight.
+<public_url>/apps/<app>/scim/v2/, and GET /healthz. Beside it, the engine
+turns each change the IdP makes into the work the app needs (tasks for
+admins: see "scimbridge tasks"). Stops cleanly on SIGINT or SIGTERM,
+finishing the requests in flight.
 `
 
 // shutdownGrace is how long requests in flight get to finish on shutdown.
 const shutdownGrace = 20 * time.Second
+
+// dispatchInterval is how often the engine looks for new change events
+// when it has caught up.
+const dispatchInterval = 250 * time.Millisecond
 
 func runServe(ctx context.Context, e *env, args []string) error {
 	fs := flagSet(e, "serve", serveUsage)
@@ -46,6 +54,22 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("database: %w", err)
 	}
 	defer db.Close()
+	if err := queue.Migrate(ctx, db); err != nil {
+		return fmt.Errorf("database: %w", err)
+	}
+	apps, err := engineApps(cfg)
+	if err != nil {
+		return err
+	}
+	// The engine works the outbox beside the server; it stops with ctx,
+	// before the database closes.
+	engineCtx, stopEngine := context.WithCancel(context.Background())
+	engineDone := make(chan struct{})
+	go func() {
+		defer close(engineDone)
+		engine.New(db, apps, log).Run(engineCtx, dispatchInterval)
+	}()
+	defer func() { stopEngine(); <-engineDone }()
 
 	srv, err := scim.NewServer(scim.Config{
 		Store:        db,

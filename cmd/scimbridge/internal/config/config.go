@@ -18,6 +18,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/scimbridge/scimbridge/adapters/profile"
 	"github.com/scimbridge/scimbridge/scim"
 	"github.com/scimbridge/scimbridge/scim/compat"
 )
@@ -58,14 +59,21 @@ type Log struct {
 
 // App is one downstream app.
 type App struct {
-	Name    string `yaml:"name"`
-	Profile string `yaml:"profile"`
+	Name string `yaml:"name"`
+	// ProfileName names the built-in profile the app starts from.
+	ProfileName string `yaml:"profile"`
 	// DisableRules names the IdP normalisation rules switched off for
 	// this app (see package compat).
 	DisableRules []string `yaml:"disable_rules"`
+	// Override is the app's changes to its profile: roles, role rules,
+	// runbooks, deadlines and so on, as keys of the app itself.
+	Override profile.Override `yaml:",inline"`
 
 	// Rules is DisableRules checked: the rules that apply to the app.
 	Rules compat.Set `yaml:"-"`
+	// Profile is the effective profile: the built-in one with Override
+	// applied.
+	Profile *profile.Profile `yaml:"-"`
 }
 
 // AppNames returns the configured app names in file order.
@@ -176,6 +184,8 @@ type where struct {
 	apps []map[string]int
 	// appLines holds the line each app entry starts on.
 	appLines []int
+	// appNodes holds each app entry, to find nested settings in.
+	appNodes []*yaml.Node
 	// lists holds, per app, the line of each element of its list-valued
 	// keys, so that one bad element can be pointed at.
 	lists []map[string][]int
@@ -195,6 +205,7 @@ func positions(doc *yaml.Node) where {
 		}
 		for _, item := range v.Content {
 			w.appLines = append(w.appLines, item.Line)
+			w.appNodes = append(w.appNodes, item)
 			m := map[string]int{}
 			lists := map[string][]int{}
 			for j := 0; j+1 < len(item.Content); j += 2 {
@@ -235,6 +246,47 @@ func (w where) element(i int, k string, j int) int {
 		return w.lists[i][k][j]
 	}
 	return w.app(i, k)
+}
+
+// setting is the line of the setting that path leads to inside app i:
+// mapping keys, and list indexes as decimal numbers. A path that leads
+// nowhere, such as a setting inherited from the profile, gives the line
+// of the deepest part that exists, at least the app's.
+func (w where) setting(i int, path []string) int {
+	line := w.app(i, "")
+	if i >= len(w.appNodes) {
+		return line
+	}
+	n := w.appNodes[i]
+	for _, k := range path {
+		if n.Kind == yaml.AliasNode && n.Alias != nil {
+			n = n.Alias
+		}
+		next, l := child(n, k)
+		if next == nil {
+			break
+		}
+		n, line = next, l
+	}
+	return line
+}
+
+// child is the value under key k of a mapping, at the key's line, or
+// element k of a sequence.
+func child(n *yaml.Node, k string) (*yaml.Node, int) {
+	switch n.Kind {
+	case yaml.MappingNode:
+		for j := 0; j+1 < len(n.Content); j += 2 {
+			if n.Content[j].Value == k {
+				return n.Content[j+1], n.Content[j].Line
+			}
+		}
+	case yaml.SequenceNode:
+		if j, err := strconv.Atoi(k); err == nil && j >= 0 && j < len(n.Content) {
+			return n.Content[j], n.Content[j].Line
+		}
+	}
+	return nil, 0
 }
 
 func (c *Config) errorf(line int, format string, args ...any) error {
@@ -281,6 +333,10 @@ func (c *Config) check(w where, profiles []string) error {
 	if len(c.Apps) == 0 {
 		return c.errorf(w.key("apps"), "apps: configure at least one app, for example:\n  apps:\n    - name: acme\n      profile: manual")
 	}
+	builtin, err := profile.Builtin()
+	if err != nil {
+		return fmt.Errorf("built-in profiles: %w", err)
+	}
 	seen := map[string]int{}
 	for i := range c.Apps {
 		a := &c.Apps[i]
@@ -294,12 +350,28 @@ func (c *Config) check(w where, profiles []string) error {
 			return c.errorf(w.app(i, "name"), "app %q is already defined on line %d", a.Name, w.app(first, "name"))
 		}
 		seen[a.Name] = i
-		if a.Profile == "" {
-			a.Profile = DefaultProfile
+		if a.ProfileName == "" {
+			a.ProfileName = DefaultProfile
 		}
-		if !slices.Contains(profiles, a.Profile) {
-			return c.errorf(w.app(i, "profile"), "app %q: unknown profile %q (known: %s)", a.Name, a.Profile, strings.Join(profiles, ", "))
+		if !slices.Contains(profiles, a.ProfileName) {
+			return c.errorf(w.app(i, "profile"), "app %q: unknown profile %q (known: %s)", a.Name, a.ProfileName, strings.Join(profiles, ", "))
 		}
+		base, ok := builtin[a.ProfileName]
+		if !ok {
+			return c.errorf(w.app(i, "profile"), "app %q: profile %q is not built in", a.Name, a.ProfileName)
+		}
+		// Building the effective profile now makes a bad override stop
+		// the start instead of the first task.
+		p, err := base.With(a.Override)
+		if err != nil {
+			line := w.app(i, "")
+			var ke *profile.KeyError
+			if errors.As(err, &ke) {
+				line = w.setting(i, ke.Path)
+			}
+			return c.errorf(line, "app %q: %v", a.Name, err)
+		}
+		a.Profile = p
 		// One name at a time, to point at the line of the bad one.
 		for j, name := range a.DisableRules {
 			if _, err := compat.Disable([]string{name}); err != nil {

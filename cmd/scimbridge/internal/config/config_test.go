@@ -6,11 +6,13 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/scimbridge/scimbridge/adapters/profile"
 	"github.com/scimbridge/scimbridge/scim/compat"
 )
 
-var profiles = []string{"manual"}
+var profiles = profile.Names()
 
 func TestParseErrors(t *testing.T) {
 	cases := []struct {
@@ -25,7 +27,7 @@ func TestParseErrors(t *testing.T) {
 		{"bad host", "listen: 'bad host!:80'\napps:\n  - name: acme\n", `cfg.yaml:1: listen:`},
 		{"bad app name", "apps:\n  - name: Acme Corp\n", `cfg.yaml:2: app name "Acme Corp"`},
 		{"app without name", "apps:\n  - profile: manual\n", `cfg.yaml:2: app 1 has no name`},
-		{"unknown profile", "apps:\n  - name: acme\n    profile: salesforce\n", `cfg.yaml:3: app "acme": unknown profile "salesforce" (known: manual)`},
+		{"unknown profile", "apps:\n  - name: acme\n    profile: salesforce\n", `cfg.yaml:3: app "acme": unknown profile "salesforce" (known: manual, peopleai)`},
 		{"no apps", "listen: 127.0.0.1:8080\n", `cfg.yaml: apps: configure at least one app`},
 		{"empty file", "", `cfg.yaml: the file is empty`},
 		{"not yaml", "apps: [\n", `cfg.yaml:1: did not find expected node content`},
@@ -62,7 +64,8 @@ func TestDefaults(t *testing.T) {
 		{"listen", c.Listen, DefaultListen},
 		{"database", c.DatabasePath(), "/etc/scimbridge/scimbridge.db"},
 		{"public_url", c.PublicURL, "http://127.0.0.1:8080"},
-		{"profile", c.Apps[0].Profile, DefaultProfile},
+		{"profile", c.Apps[0].ProfileName, DefaultProfile},
+		{"effective profile", c.Apps[0].Profile.Name, DefaultProfile},
 		{"log level", c.Log.Level, "info"},
 		{"log format", c.Log.Format, "auto"},
 	}
@@ -167,5 +170,133 @@ func TestLoad(t *testing.T) {
 	}
 	if c.Path != p || c.DatabasePath() != filepath.Join(dir, "data/sb.db") {
 		t.Errorf("path %q database %q", c.Path, c.DatabasePath())
+	}
+}
+
+func TestProfileOverrides(t *testing.T) {
+	yaml := `apps:
+  - name: acme
+  - name: sales-ai
+    profile: peopleai
+    roles:
+      - Admin
+      - name: User (Standard)
+        description: Dashboards only.
+    default_role: user (standard)
+    role_rules:
+      groups:
+        - {group: Sales Ops Admins, role: Admin}
+      domains:
+        - domain: "*.contractors.example.com"
+          role: User (Standard)
+    deadlines:
+      create: 8h
+      deactivate: 1h
+    assignees:
+      create: it-ops@example.com
+      deactivate: Security Team
+    approval:
+      - {kind: create, role: Admin}
+    runbooks:
+      delete:
+        - Ask People.ai support to delete {{.Email}}.
+    verification: admin
+    grace_period: 48h
+`
+	c, err := Parse("cfg.yaml", []byte(yaml), profiles)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := c.Apps[0].Profile; p == nil || p.Name != "manual" {
+		t.Fatalf("acme's profile = %+v", p)
+	}
+	a := c.Apps[1]
+	p := a.Profile
+	if a.ProfileName != "peopleai" || p == nil || p.Name != "peopleai" {
+		t.Fatalf("profile %q, effective %+v", a.ProfileName, p)
+	}
+	if p.DefaultRole != "User (Standard)" || p.Roles[1].Description != "Dashboards only." {
+		t.Errorf("default role %q, roles %+v", p.DefaultRole, p.Roles)
+	}
+	if got := p.Role("ann@example.com", []string{"sales ops admins"}); got != "Admin" {
+		t.Errorf("group rule: role %q", got)
+	}
+	if got := p.Role("bo@eu.contractors.example.com", nil); got != "User (Standard)" {
+		t.Errorf("domain rule: role %q", got)
+	}
+	if p.Deadlines[profile.Create] != 8*time.Hour || p.Deadlines[profile.Deactivate] != time.Hour {
+		t.Errorf("deadlines %v", p.Deadlines)
+	}
+	if p.Assignee[profile.Create] != "it-ops@example.com" || p.Assignee[profile.Deactivate] != "Security Team" {
+		t.Errorf("assignees %v", p.Assignee)
+	}
+	if !p.NeedsApproval(profile.Create, "Admin") || p.NeedsApproval(profile.SetRole, "Admin") {
+		t.Errorf("approval %v", p.Approval)
+	}
+	if p.Verification != profile.VerifyByAdmin || p.GracePeriod != 48*time.Hour {
+		t.Errorf("verification %q, grace %s", p.Verification, p.GracePeriod)
+	}
+	steps, err := p.Render(profile.Delete, profile.RunbookData{Email: "ann@example.com"})
+	if err != nil || len(steps) != 1 || steps[0] != "Ask People.ai support to delete ann@example.com." {
+		t.Errorf("delete steps %q, %v", steps, err)
+	}
+	// The built-in profile is shared: another load sees it unchanged.
+	again, err := Parse("cfg.yaml", []byte("apps:\n  - name: pai\n    profile: peopleai\n"), profiles)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := again.Apps[0].Profile; p.Verification != profile.VerifyByImport || len(p.Rules.Groups) != 0 {
+		t.Errorf("built-in profile changed: %+v", p)
+	}
+}
+
+func TestProfileOverrideErrors(t *testing.T) {
+	const app = "apps:\n  - name: acme\n  - name: sales\n    profile: peopleai\n" // the override starts on line 5
+	cases := []struct {
+		name, yaml string
+		want       string
+	}{
+		{"bad default_role", app + "    default_role: Boss\n",
+			`cfg.yaml:5: app "sales": profile peopleai: default_role: the default role "Boss" is not one of the roles (Admin, User (Standard))`},
+		{"roles without the default role", app + "    roles: [Owner, Member]\n",
+			`cfg.yaml:5: app "sales": profile peopleai: roles: the default role "User (Standard)" is not one of the roles (Owner, Member)`},
+		{"unknown kind in runbooks", app + "    runbooks:\n      create: ['Add {{.Email}}.']\n      creat:\n        - Add {{.Email}}.\n",
+			`cfg.yaml:7: app "sales": profile peopleai: runbooks.creat: unknown action kind "creat" (known: create, set_role, deactivate, reactivate, delete)`},
+		{"bad step", app + "    runbooks:\n      create:\n        - Sign in.\n        - Add {{.Mail}}.\n",
+			`cfg.yaml:8: app "sales": profile peopleai: runbooks.create[1]: template: step:1:6: executing "step" at <.Mail>: can't evaluate field Mail`},
+		{"bad duration", app + "    deadlines:\n      create: 24h\n      deactivate: 2 days\n",
+			`cfg.yaml:7: app "sales": profile peopleai: deadlines.deactivate: "2 days" is not a duration such as 24h or 90m`},
+		{"bad grace_period", app + "    grace_period: one day\n",
+			`cfg.yaml:5: app "sales": profile peopleai: grace_period: "one day" is not a duration`},
+		{"group rule naming an unknown role", app + "    role_rules:\n      groups:\n        - group: Sales Ops Admins\n          role: Owner\n",
+			`cfg.yaml:8: app "sales": profile peopleai: role_rules.groups[0].role: group "Sales Ops Admins": "Owner" is not one of the roles (Admin, User (Standard))`},
+		{"domain rule naming an unknown role, flow style", app + "    role_rules:\n      domains: [{domain: example.com, role: Admin}, {domain: example.org, role: Boss}]\n",
+			`cfg.yaml:6: app "sales": profile peopleai: role_rules.domains[1].role: domain "example.org": "Boss"`},
+		{"bad domain", app + "    role_rules:\n      domains:\n        - {domain: 'https://example.com', role: Admin}\n",
+			`cfg.yaml:7: app "sales": profile peopleai: role_rules.domains[0].domain: "https://example.com" is not a domain`},
+		{"approval of an unknown kind", app + "    approval:\n      - kind: create\n        role: Admin\n      - kind: grant\n",
+			`cfg.yaml:8: app "sales": profile peopleai: approval[1].kind: unknown action kind "grant"`},
+		{"assignee of an unknown kind", app + "    assignees:\n      remove: ops\n",
+			`cfg.yaml:6: app "sales": profile peopleai: assignees.remove: unknown action kind "remove"`},
+		{"bad verification", app + "    verification: trust\n",
+			`cfg.yaml:5: app "sales": profile peopleai: verification: "trust" is neither import nor admin`},
+		{"override of the default profile", "apps:\n  - name: acme\n    default_role: Admin\n",
+			`cfg.yaml:3: app "acme": profile manual: default_role: the default role "Admin" is not one of the roles (Member)`},
+		{"unknown key in a rule", app + "    role_rules:\n      groups:\n        - {group: g, rol: Admin}\n",
+			`cfg.yaml:7: unknown key "rol"`},
+		{"unknown key under role_rules", app + "    role_rules:\n      emails: []\n", `cfg.yaml:6: unknown key "emails"`},
+		{"unknown key in a role", app + "    roles:\n      - name: Admin\n        rank: 1\n", `cfg.yaml:7: unknown key "rank" in a role`},
+		{"deadlines not a mapping", app + "    deadlines: 24h\n", `cfg.yaml:5: cannot unmarshal`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Parse("cfg.yaml", []byte(c.yaml), profiles)
+			if err == nil {
+				t.Fatalf("no error, want %q", c.want)
+			}
+			if !strings.Contains(err.Error(), c.want) {
+				t.Errorf("error %q\nwant it to contain %q", err, c.want)
+			}
+		})
 	}
 }

@@ -1,0 +1,66 @@
+// Package account holds scimbridge's record of a user's account inside a
+// downstream app: what the IdP wants it to be (desired), what is known to
+// be true in the app (observed), and where it stands between the two.
+package account
+
+import "time"
+
+// State is where an account stands.
+type State string
+
+// The account states. An account is pending while work towards its
+// desired state is outstanding; the others say what it is once nothing
+// is.
+const (
+	Pending     State = "pending"
+	Active      State = "active"
+	Deactivated State = "deactivated"
+	Deleted     State = "deleted"
+	// Absent: the user is not active in the IdP and never had an account.
+	Absent State = "absent"
+	// Blocked: the last attempt failed and nothing new is planned.
+	Blocked State = "blocked"
+)
+
+// Desired is what the IdP's assignment means for the account.
+type Desired struct {
+	Exists bool // the user is in the shadow directory
+	Active bool
+	Role   string
+}
+
+// Observed is what is known to be true in the app: from an admin's
+// completed task, an import of the app's user list, or an executor.
+type Observed struct {
+	Exists bool
+	Active bool
+	Role   string
+	// Source says how it became known ("task", "import"), At when.
+	Source string
+	At     time.Time
+}
+
+// Account is one user's account in one app.
+type Account struct {
+	App      string
+	UserID   string
+	UserName string
+	Email    string
+	Desired  Desired
+	Observed Observed
+	State    State
+	Updated  time.Time
+}
+
+// Settled returns the state of an account with no outstanding work.
+func Settled(o Observed, d Desired) State {
+	switch {
+	case o.Exists && o.Active:
+		return Active
+	case o.Exists:
+		return Deactivated
+	case d.Exists:
+		return Absent
+	}
+	return Deleted
+}

@@ -1,0 +1,358 @@
+// Package engine turns the shadow directory's change events into work:
+// it replans the accounts that events touch, queues tasks for the manual
+// steps, and records what admins report. Everything it does for a batch
+// of events commits in one transaction with the outbox cursor, so a
+// crash at any point loses nothing and, because planning looks only at
+// state, a batch done twice changes nothing.
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/scimbridge/scimbridge/adapters/account"
+	"github.com/scimbridge/scimbridge/adapters/plan"
+	"github.com/scimbridge/scimbridge/adapters/profile"
+	"github.com/scimbridge/scimbridge/adapters/queue"
+	"github.com/scimbridge/scimbridge/adapters/task"
+	"github.com/scimbridge/scimbridge/scim/store"
+	"github.com/scimbridge/scimbridge/scim/store/sqlite"
+)
+
+// Consumer is the engine's default name on the outbox cursor.
+const Consumer = "engine"
+
+// System is the actor of what the engine does by itself.
+const System = "scimbridge"
+
+// App is one app as the engine handles it.
+type App struct {
+	Profile *profile.Profile
+	Adapter plan.Adapter
+}
+
+// Adapters are the adapters by name; a profile's executor names one.
+func Adapters() map[string]plan.Adapter {
+	return map[string]plan.Adapter{"manual": plan.Manual{}}
+}
+
+// Engine dispatches change events and works tasks.
+type Engine struct {
+	db       *sqlite.DB
+	apps     map[string]App
+	log      *slog.Logger
+	consumer string
+	batch    int
+	now      func() time.Time
+}
+
+// New returns an engine over db for the apps by name.
+func New(db *sqlite.DB, apps map[string]App, log *slog.Logger) *Engine {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Engine{db: db, apps: apps, log: log, consumer: Consumer, batch: 200, now: func() time.Time { return time.Now().UTC() }}
+}
+
+// Run dispatches events as they arrive, polling every interval, until
+// ctx ends.
+func (e *Engine) Run(ctx context.Context, interval time.Duration) error {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		for {
+			n, err := e.Dispatch(ctx)
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				e.log.Error("dispatching change events failed; retrying", "error", err)
+				break
+			}
+			if n < e.batch {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// Dispatch handles the next batch of events and returns how many it
+// handled.
+func (e *Engine) Dispatch(ctx context.Context) (int, error) {
+	var n int
+	err := e.db.Update(ctx, func(tx store.Tx) error {
+		after, err := tx.Cursor(ctx, e.consumer)
+		if err != nil {
+			return err
+		}
+		events, err := tx.Events(ctx, "", after, e.batch)
+		if err != nil || len(events) == 0 {
+			return err
+		}
+		touched, err := e.touched(ctx, tx, events)
+		if err != nil {
+			return err
+		}
+		for _, u := range touched {
+			if err := e.replan(ctx, tx, u.app, u.id, System, "change from the IdP"); err != nil {
+				return fmt.Errorf("plan user %s of app %s: %w", u.id, u.app, err)
+			}
+		}
+		n = len(events)
+		return tx.MarkProcessed(ctx, e.consumer, events[len(events)-1].Seq)
+	})
+	return n, err
+}
+
+type userKey struct{ app, id string }
+
+// touched lists, once each and in order, the users whose accounts the
+// events may change.
+func (e *Engine) touched(ctx context.Context, tx store.Tx, events []store.Event) ([]userKey, error) {
+	var out []userKey
+	seen := map[userKey]bool{}
+	add := func(app, id string) {
+		k := userKey{app, id}
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	for _, ev := range events {
+		if _, ok := e.apps[ev.App]; !ok {
+			continue // an app no longer configured
+		}
+		switch {
+		case ev.ResourceType == "User":
+			add(ev.App, ev.ResourceID)
+		case ev.MemberID != "":
+			add(ev.App, ev.MemberID)
+		case ev.Type == store.GroupRenamed || ev.Type == store.GroupUpdated:
+			// Role rules name groups: every member may change role.
+			g, err := tx.GetGroup(ctx, ev.App, ev.ResourceID, store.Load{Members: true})
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			for _, m := range g.Members {
+				add(ev.App, m.ID)
+			}
+		}
+	}
+	return out, nil
+}
+
+// desired derives what the IdP wants of user id's account.
+func desired(ctx context.Context, tx store.Reader, p *profile.Profile, app, id string) (account.Desired, store.User, error) {
+	u, err := tx.GetUser(ctx, app, id, store.Load{Groups: true})
+	if errors.Is(err, store.ErrNotFound) {
+		return account.Desired{}, store.User{}, nil
+	}
+	if err != nil {
+		return account.Desired{}, u, err
+	}
+	doc, err := userFields(u)
+	if err != nil {
+		return account.Desired{}, u, err
+	}
+	groups := make([]string, len(u.Groups))
+	for i, g := range u.Groups {
+		groups[i] = g.DisplayName
+	}
+	return account.Desired{Exists: true, Active: doc.active, Role: p.Role(doc.email, groups)}, u, nil
+}
+
+// replan brings the account of user id in app and its queue in line with
+// the shadow directory.
+func (e *Engine) replan(ctx context.Context, tx store.Tx, app, id, actor, reason string) error {
+	cfg, ok := e.apps[app]
+	if !ok {
+		return nil
+	}
+	q, err := queueOf(tx)
+	if err != nil {
+		return err
+	}
+	want, u, err := desired(ctx, tx, cfg.Profile, app, id)
+	if err != nil {
+		return err
+	}
+	acct, found, err := q.Account(ctx, app, id)
+	if err != nil {
+		return err
+	}
+	if !found {
+		if !want.Exists {
+			return nil // created and deleted before anything was planned
+		}
+		acct = account.Account{App: app, UserID: id}
+	}
+	acct.Desired = want
+	if want.Exists {
+		f, err := userFields(u)
+		if err != nil {
+			return err
+		}
+		acct.UserName, acct.Email = u.UserName, f.email
+	}
+	pending, err := q.Pending(ctx, app, id)
+	if err != nil {
+		return err
+	}
+	actions, rejected, err := notRejected(ctx, q, app, id, cfg.Adapter.Plan(want, acct.Observed))
+	if err != nil {
+		return err
+	}
+	d := plan.Decide(actions, pending)
+	var first int64
+	for _, a := range d.New {
+		t, err := e.newTask(cfg.Profile, acct, u, a)
+		if err != nil {
+			return err
+		}
+		if err := q.AddTask(ctx, &t, actor, reason); err != nil {
+			return err
+		}
+		if first == 0 {
+			first = t.ID
+		}
+	}
+	for _, t := range d.Supersede {
+		if _, err := q.Move(ctx, t.ID, queue.Change{To: task.Superseded, Actor: actor, SupersededBy: first,
+			Reason: fmt.Sprintf("replaced by task %d", first)}); err != nil {
+			return err
+		}
+	}
+	for _, t := range d.Cancel {
+		if _, err := q.Move(ctx, t.ID, queue.Change{To: task.Cancelled, Actor: actor,
+			Reason: "no longer needed: the IdP's change undid it before anyone acted"}); err != nil {
+			return err
+		}
+	}
+	open := len(d.Keep) + len(d.New)
+	switch {
+	case open > 0:
+		acct.State = account.Pending
+	case rejected:
+		acct.State = account.Blocked
+	default:
+		acct.State = account.Settled(acct.Observed, want)
+	}
+	if err := q.PutAccount(ctx, &acct, actor, reason); err != nil {
+		return err
+	}
+	if !want.Exists {
+		return nil
+	}
+	return tx.SetUserState(ctx, app, id, store.UserState{ProvisioningState: string(acct.State), PendingActions: open})
+}
+
+// notRejected leaves out of actions the one an approver last rejected:
+// it comes back only when the IdP asks for something else.
+func notRejected(ctx context.Context, q queue.Queue, app, id string, actions []plan.Action) ([]plan.Action, bool, error) {
+	last, found, err := q.LastClosed(ctx, app, id)
+	if err != nil || !found || last.Status != task.Rejected {
+		return actions, false, err
+	}
+	var out []plan.Action
+	rejected := false
+	for _, a := range actions {
+		if string(a.Kind) == last.Kind && a.Role == last.Role {
+			rejected = true
+			continue
+		}
+		out = append(out, a)
+	}
+	return out, rejected, nil
+}
+
+// newTask builds the task for action a on acct.
+func (e *Engine) newTask(p *profile.Profile, acct account.Account, u store.User, a plan.Action) (task.Task, error) {
+	f, err := userFields(u)
+	if err != nil {
+		return task.Task{}, err
+	}
+	userName := acct.UserName
+	steps, err := p.Render(a.Kind, profile.RunbookData{
+		App: acct.App, UserName: userName, Email: acct.Email, DisplayName: f.displayName,
+		GivenName: f.givenName, FamilyName: f.familyName, Role: a.Role, PreviousRole: a.PreviousRole,
+	})
+	if err != nil {
+		return task.Task{}, err
+	}
+	t := task.Task{
+		App: acct.App, UserID: acct.UserID, UserName: userName, Kind: string(a.Kind), Status: task.Open,
+		Role: a.Role, PreviousRole: a.PreviousRole, Steps: steps, Assignee: p.Assignee[a.Kind],
+	}
+	if d := p.Deadlines[a.Kind]; d > 0 {
+		t.Due = e.now().Add(d)
+	}
+	if p.NeedsApproval(a.Kind, a.Role) {
+		t.Status = task.AwaitingApproval
+	}
+	return t, nil
+}
+
+// errNotSQLite means the engine was given a store it cannot keep its
+// queue in.
+var errNotSQLite = errors.New("engine: the queue needs the SQLite store")
+
+func queueOf(tx store.Tx) (queue.Queue, error) {
+	s, ok := sqlite.TxSQL(tx)
+	if !ok {
+		return queue.Queue{}, errNotSQLite
+	}
+	return queue.In(s), nil
+}
+
+// fields are the user attributes planning and runbooks use.
+type fields struct {
+	active                                    bool
+	email, displayName, givenName, familyName string
+}
+
+func userFields(u store.User) (fields, error) {
+	var doc struct {
+		Active      *bool  `json:"active"`
+		DisplayName string `json:"displayName"`
+		Name        struct {
+			GivenName  string `json:"givenName"`
+			FamilyName string `json:"familyName"`
+		} `json:"name"`
+	}
+	if len(u.Attributes) > 0 {
+		if err := json.Unmarshal(u.Attributes, &doc); err != nil {
+			return fields{}, fmt.Errorf("user %s: %w", u.ID, err)
+		}
+	}
+	f := fields{active: doc.Active == nil || *doc.Active, displayName: doc.DisplayName,
+		givenName: doc.Name.GivenName, familyName: doc.Name.FamilyName, email: u.UserName}
+	// The work email, else the primary one, else the first; the userName
+	// when the user has none (IdPs usually make it the sign-in address).
+	best := -1
+	for _, em := range u.Emails {
+		rank := 1
+		switch {
+		case strings.EqualFold(em.Type, "work"):
+			rank = 3
+		case em.Primary:
+			rank = 2
+		}
+		if best < 0 || rank > best {
+			best, f.email = rank, em.Value
+		}
+	}
+	return f, nil
+}

@@ -1,0 +1,9 @@
+package engine
+
+// WithConsumer returns a copy of e that reads the outbox under another
+// cursor name, to replay events the engine already handled.
+func (e *Engine) WithConsumer(name string) *Engine {
+	c := *e
+	c.consumer = name
+	return &c
+}

@@ -1,0 +1,129 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/scimbridge/scimbridge/adapters/account"
+	"github.com/scimbridge/scimbridge/adapters/profile"
+	"github.com/scimbridge/scimbridge/adapters/queue"
+	"github.com/scimbridge/scimbridge/adapters/task"
+	"github.com/scimbridge/scimbridge/scim/store"
+)
+
+// What admins report about tasks. Each report is one transaction: the
+// task's move, what it tells about the account, and the replanning that
+// follows.
+
+// ErrNoteRequired means a report that must say what happened did not.
+var ErrNoteRequired = errors.New("a note is required: say what was done or what went wrong")
+
+// ErrOwnRequest means an approver tried to approve their own request.
+var ErrOwnRequest = errors.New("a request cannot be approved or rejected by the person who made it")
+
+// Claim marks task id as being worked on by actor.
+func (e *Engine) Claim(ctx context.Context, id int64, actor string) (task.Task, error) {
+	return e.report(ctx, id, queue.Change{To: task.Claimed, Actor: actor, Reason: "claimed"}, nil)
+}
+
+// Done records that actor did task id in the app. The account's observed
+// state follows the task; when the app's profile takes an admin's word,
+// the task is verified at once.
+func (e *Engine) Done(ctx context.Context, id int64, actor, note, evidence string) (task.Task, error) {
+	if note == "" {
+		return task.Task{}, ErrNoteRequired
+	}
+	c := queue.Change{To: task.Done, Actor: actor, Note: note, Evidence: evidence, Reason: "done: " + note}
+	return e.report(ctx, id, c, func(ctx context.Context, tx store.Tx, q queue.Queue, t task.Task) (task.Task, error) {
+		if err := e.observe(ctx, q, t, actor); err != nil {
+			return t, err
+		}
+		if e.apps[t.App].Profile.Verification != profile.VerifyByAdmin {
+			return t, nil
+		}
+		return q.Move(ctx, t.ID, queue.Change{To: task.Verified, Actor: System,
+			Reason: "the app's profile takes an admin's word as verification"})
+	})
+}
+
+// Fail records that task id could not be done, and why; the account is
+// replanned, which queues the action again.
+func (e *Engine) Fail(ctx context.Context, id int64, actor, note string) (task.Task, error) {
+	if note == "" {
+		return task.Task{}, ErrNoteRequired
+	}
+	return e.report(ctx, id, queue.Change{To: task.Failed, Actor: actor, Note: note, Reason: "failed: " + note}, nil)
+}
+
+// Approve opens task id, which waited for approval, on actor's word.
+func (e *Engine) Approve(ctx context.Context, id int64, actor string) (task.Task, error) {
+	return e.report(ctx, id, queue.Change{To: task.Open, Actor: actor, Reason: "approved"}, nil)
+}
+
+// Reject refuses task id, which waited for approval. The action is not
+// planned again until the IdP asks for something else.
+func (e *Engine) Reject(ctx context.Context, id int64, actor, note string) (task.Task, error) {
+	if note == "" {
+		return task.Task{}, ErrNoteRequired
+	}
+	return e.report(ctx, id, queue.Change{To: task.Rejected, Actor: actor, Note: note, Reason: "rejected: " + note}, nil)
+}
+
+// report moves a task, runs then (if any) on the moved task, and
+// replans its account, all in one transaction.
+func (e *Engine) report(ctx context.Context, id int64, c queue.Change,
+	then func(context.Context, store.Tx, queue.Queue, task.Task) (task.Task, error)) (task.Task, error) {
+	var out task.Task
+	err := e.db.Update(ctx, func(tx store.Tx) error {
+		q, err := queueOf(tx)
+		if err != nil {
+			return err
+		}
+		t, err := q.Task(ctx, id)
+		if err != nil {
+			return err
+		}
+		if _, ok := e.apps[t.App]; !ok {
+			return fmt.Errorf("task %d belongs to app %q, which is not configured", id, t.App)
+		}
+		if t.Status == task.AwaitingApproval && t.By == c.Actor {
+			return ErrOwnRequest
+		}
+		if t, err = q.Move(ctx, id, c); err != nil {
+			return err
+		}
+		if then != nil {
+			if t, err = then(ctx, tx, q, t); err != nil {
+				return err
+			}
+		}
+		out = t
+		return e.replan(ctx, tx, t.App, t.UserID, c.Actor, fmt.Sprintf("task %d %s", t.ID, t.Status))
+	})
+	return out, err
+}
+
+// observe records what a done task makes true in the app.
+func (e *Engine) observe(ctx context.Context, q queue.Queue, t task.Task, actor string) error {
+	a, found, err := q.Account(ctx, t.App, t.UserID)
+	if err != nil {
+		return err
+	}
+	if !found {
+		a = account.Account{App: t.App, UserID: t.UserID, UserName: t.UserName}
+	}
+	o := &a.Observed
+	switch profile.ActionKind(t.Kind) {
+	case profile.Create, profile.Reactivate:
+		o.Exists, o.Active, o.Role = true, true, t.Role
+	case profile.SetRole:
+		o.Role = t.Role
+	case profile.Deactivate:
+		o.Active = false
+	case profile.Delete:
+		o.Exists, o.Active, o.Role = false, false, ""
+	}
+	o.Source, o.At = "task", e.now()
+	return q.PutAccount(ctx, &a, actor, fmt.Sprintf("task %d done", t.ID))
+}

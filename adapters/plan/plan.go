@@ -1,0 +1,102 @@
+// Package plan works out the actions that bring an account from what is
+// observed in the app to what the IdP wants, and what becomes of the
+// work already queued for it. Planning looks only at state, never at the
+// event that prompted it, so planning twice changes nothing.
+package plan
+
+import (
+	"github.com/scimbridge/scimbridge/adapters/account"
+	"github.com/scimbridge/scimbridge/adapters/profile"
+	"github.com/scimbridge/scimbridge/adapters/task"
+)
+
+// Action is one step the plan asks for.
+type Action struct {
+	Kind         profile.ActionKind
+	Role         string // the role the account must end with
+	PreviousRole string // the role it has now, for role changes
+}
+
+// Adapter plans actions for one kind of app. The core is Plan; abilities
+// some apps have (reassigning a leaver's items, restoring roles after a
+// reactivation) come as further interfaces that adapters may implement.
+type Adapter interface {
+	Plan(d account.Desired, o account.Observed) []Action
+}
+
+// Manual is the adapter of an app where every change is made by hand:
+// one action at a time, each of which an admin can do in the console.
+type Manual struct{}
+
+// Plan asks for at most one action: the next step towards desired.
+func (Manual) Plan(d account.Desired, o account.Observed) []Action {
+	switch {
+	case !d.Exists:
+		if o.Exists {
+			return []Action{{Kind: profile.Delete, PreviousRole: o.Role}}
+		}
+	case !d.Active:
+		if o.Exists && o.Active {
+			return []Action{{Kind: profile.Deactivate, Role: o.Role}}
+		}
+	case !o.Exists:
+		return []Action{{Kind: profile.Create, Role: d.Role}}
+	case !o.Active:
+		return []Action{{Kind: profile.Reactivate, Role: d.Role, PreviousRole: o.Role}}
+	case o.Role != d.Role:
+		return []Action{{Kind: profile.SetRole, Role: d.Role, PreviousRole: o.Role}}
+	}
+	return nil
+}
+
+// Decision is what becomes of an account's queue.
+type Decision struct {
+	// Keep are pending tasks that still do what is needed.
+	Keep []task.Task
+	// Supersede are pending tasks that new ones replace (a role changed
+	// again before anyone acted); Cancel are those no longer needed at
+	// all (a user created and deactivated before anyone acted).
+	Supersede []task.Task
+	Cancel    []task.Task
+	// New are the actions no pending task covers.
+	New []Action
+}
+
+// Decide matches the planned actions against the pending tasks.
+func Decide(actions []Action, pending []task.Task) Decision {
+	var d Decision
+	covered := make([]bool, len(actions))
+	for _, t := range pending {
+		i := matching(actions, covered, t)
+		if i >= 0 {
+			covered[i] = true
+			d.Keep = append(d.Keep, t)
+			continue
+		}
+		if len(actions) > 0 {
+			d.Supersede = append(d.Supersede, t)
+		} else {
+			d.Cancel = append(d.Cancel, t)
+		}
+	}
+	for i, a := range actions {
+		if !covered[i] {
+			d.New = append(d.New, a)
+		}
+	}
+	// A superseded task whose action is kept by another is just
+	// cancelled: nothing new replaces it.
+	if len(d.New) == 0 && len(d.Supersede) > 0 {
+		d.Cancel, d.Supersede = append(d.Cancel, d.Supersede...), nil
+	}
+	return d
+}
+
+func matching(actions []Action, covered []bool, t task.Task) int {
+	for i, a := range actions {
+		if !covered[i] && string(a.Kind) == t.Kind && a.Role == t.Role {
+			return i
+		}
+	}
+	return -1
+}

@@ -1,0 +1,85 @@
+package plan
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/scimbridge/scimbridge/adapters/account"
+	"github.com/scimbridge/scimbridge/adapters/profile"
+	"github.com/scimbridge/scimbridge/adapters/task"
+)
+
+func TestManualPlan(t *testing.T) {
+	active := func(role string) account.Desired { return account.Desired{Exists: true, Active: true, Role: role} }
+	inactive := account.Desired{Exists: true, Active: false, Role: "User"}
+	gone := account.Desired{}
+	has := func(active bool, role string) account.Observed {
+		return account.Observed{Exists: true, Active: active, Role: role}
+	}
+	none := account.Observed{}
+	cases := []struct {
+		name string
+		d    account.Desired
+		o    account.Observed
+		want []Action
+	}{
+		{"new user gets an account", active("User"), none, []Action{{Kind: profile.Create, Role: "User"}}},
+		{"in line: nothing", active("User"), has(true, "User"), nil},
+		{"role changed", active("Admin"), has(true, "User"), []Action{{Kind: profile.SetRole, Role: "Admin", PreviousRole: "User"}}},
+		{"deactivated in the IdP", inactive, has(true, "User"), []Action{{Kind: profile.Deactivate, Role: "User"}}},
+		{"deactivated, never had an account", inactive, none, nil},
+		{"deactivated, already deactivated", inactive, has(false, "User"), nil},
+		{"reactivated, with a new role", active("Admin"), has(false, "User"), []Action{{Kind: profile.Reactivate, Role: "Admin", PreviousRole: "User"}}},
+		{"deleted with an account", gone, has(true, "User"), []Action{{Kind: profile.Delete, PreviousRole: "User"}}},
+		{"deleted after deactivation", gone, has(false, "User"), []Action{{Kind: profile.Delete, PreviousRole: "User"}}},
+		{"deleted, never had an account", gone, none, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := (Manual{}).Plan(c.d, c.o); !reflect.DeepEqual(got, c.want) {
+				t.Errorf("Plan = %+v, want %+v", got, c.want)
+			}
+		})
+	}
+}
+
+func TestDecide(t *testing.T) {
+	pending := func(id int64, kind profile.ActionKind, role string) task.Task {
+		return task.Task{ID: id, Kind: string(kind), Role: role, Status: task.Open}
+	}
+	create := func(role string) Action { return Action{Kind: profile.Create, Role: role} }
+	ids := func(ts []task.Task) []int64 {
+		var out []int64
+		for _, t := range ts {
+			out = append(out, t.ID)
+		}
+		return out
+	}
+	cases := []struct {
+		name                    string
+		actions                 []Action
+		pending                 []task.Task
+		keep, supersede, cancel []int64
+		new                     []Action
+	}{
+		{"first action", []Action{create("User")}, nil, nil, nil, nil, []Action{create("User")}},
+		{"planned again: nothing new", []Action{create("User")}, []task.Task{pending(1, profile.Create, "User")}, []int64{1}, nil, nil, nil},
+		{"created then deactivated before anyone acted", nil, []task.Task{pending(1, profile.Create, "User")}, nil, nil, []int64{1}, nil},
+		{"role changed again: the last role wins", []Action{{Kind: profile.SetRole, Role: "C", PreviousRole: "A"}},
+			[]task.Task{pending(2, profile.SetRole, "B")}, nil, []int64{2}, nil, []Action{{Kind: profile.SetRole, Role: "C", PreviousRole: "A"}}},
+		{"create with a new role", []Action{create("Admin")}, []task.Task{pending(1, profile.Create, "User")},
+			nil, []int64{1}, nil, []Action{create("Admin")}},
+		{"a duplicate beside the one kept is cancelled", []Action{create("User")},
+			[]task.Task{pending(1, profile.Create, "User"), pending(2, profile.Create, "User")}, []int64{1}, nil, []int64{2}, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			d := Decide(c.actions, c.pending)
+			if !reflect.DeepEqual(ids(d.Keep), c.keep) || !reflect.DeepEqual(ids(d.Supersede), c.supersede) ||
+				!reflect.DeepEqual(ids(d.Cancel), c.cancel) || !reflect.DeepEqual(d.New, c.new) {
+				t.Errorf("Decide = keep %v, supersede %v, cancel %v, new %+v; want %v, %v, %v, %+v",
+					ids(d.Keep), ids(d.Supersede), ids(d.Cancel), d.New, c.keep, c.supersede, c.cancel, c.new)
+			}
+		})
+	}
+}

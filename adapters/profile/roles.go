@@ -1,0 +1,176 @@
+package profile
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Role is one of an app's roles.
+type Role struct {
+	Name        string
+	Description string
+}
+
+// UnmarshalYAML reads a role written either as its name alone or as
+// {name, description}, so that a config file can list roles briefly.
+func (r *Role) UnmarshalYAML(n *yaml.Node) error {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		r.Name = n.Value
+		return nil
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if k.Value != "name" && k.Value != "description" {
+				return typeError(k.Line, "unknown key %q in a role (known: name, description)", k.Value)
+			}
+			if v.Kind != yaml.ScalarNode {
+				return typeError(v.Line, "a role's %s is text", k.Value)
+			}
+			if k.Value == "name" {
+				r.Name = v.Value
+			} else {
+				r.Description = v.Value
+			}
+		}
+		return nil
+	}
+	return typeError(n.Line, "a role is a name or {name, description}")
+}
+
+// typeError is a decoding error in yaml's own form, so that it is
+// reported with the others and with its line.
+func typeError(line int, format string, args ...any) error {
+	return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: ", line) + fmt.Sprintf(format, args...)}}
+}
+
+// RoleRules give roles to users. A user gets every role a matching rule
+// gives; see RolesFor.
+type RoleRules struct {
+	Groups  []GroupRule  `yaml:"groups"`
+	Domains []DomainRule `yaml:"domains"`
+}
+
+// GroupRule gives Role to the members of the SCIM group named Group
+// (its displayName, in any case).
+type GroupRule struct {
+	Group string `yaml:"group"`
+	Role  string `yaml:"role"`
+}
+
+// DomainRule gives Role to users whose email domain is Domain. A Domain
+// such as "*.example.com" matches the subdomains of example.com, not
+// example.com itself.
+type DomainRule struct {
+	Domain string `yaml:"domain"`
+	Role   string `yaml:"role"`
+}
+
+// RolesFor returns the roles a user with this email address and these
+// group displayNames should have: every role a matching rule gives, once
+// each, in the order of p.Roles; the default role if no rule matches.
+func (p *Profile) RolesFor(email string, groups []string) []string {
+	domain := ""
+	if at := strings.LastIndexByte(email, '@'); at >= 0 {
+		domain = strings.ToLower(strings.TrimSpace(email[at+1:]))
+	}
+	give := map[string]bool{}
+	for _, r := range p.Rules.Groups {
+		for _, g := range groups {
+			if strings.EqualFold(g, r.Group) {
+				give[strings.ToLower(r.Role)] = true
+				break
+			}
+		}
+	}
+	for _, r := range p.Rules.Domains {
+		if domainMatches(r.Domain, domain) {
+			give[strings.ToLower(r.Role)] = true
+		}
+	}
+	var roles []string
+	for _, r := range p.Roles {
+		if give[strings.ToLower(r.Name)] {
+			roles = append(roles, r.Name)
+		}
+	}
+	if len(roles) == 0 {
+		return []string{p.DefaultRole}
+	}
+	return roles
+}
+
+// Role returns the one role a user should have in a single-role app such
+// as People.ai: of the roles RolesFor gives, the first in p.Roles.
+func (p *Profile) Role(email string, groups []string) string {
+	return p.RolesFor(email, groups)[0]
+}
+
+func domainMatches(pattern, domain string) bool {
+	if domain == "" {
+		return false
+	}
+	pattern = strings.ToLower(pattern)
+	if parent, ok := strings.CutPrefix(pattern, "*."); ok {
+		return strings.HasSuffix(domain, "."+parent)
+	}
+	return domain == pattern
+}
+
+// role returns the spelling in p.Roles of name, which matches in any case.
+func (p *Profile) role(name string) (string, bool) {
+	for _, r := range p.Roles {
+		if strings.EqualFold(r.Name, strings.TrimSpace(name)) {
+			return r.Name, true
+		}
+	}
+	return "", false
+}
+
+func (p *Profile) roleList() string {
+	names := make([]string, len(p.Roles))
+	for i, r := range p.Roles {
+		names[i] = r.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+var domainPattern = regexp.MustCompile(`^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$`)
+
+// checkRules checks the role rules and puts their roles in the spelling
+// of p.Roles and their domains in lower case. set says whether the
+// override set the rules; rolePath picks the key to blame for a role
+// that is not there.
+func (p *Profile) checkRules(set bool, rolePath func(set bool, path ...string) []string) error {
+	for i := range p.Rules.Groups {
+		r := &p.Rules.Groups[i]
+		r.Group = strings.TrimSpace(r.Group)
+		if r.Group == "" {
+			return keyErrf([]string{"role_rules", "groups", index(i), "group"}, "a group rule needs a group name")
+		}
+		role, ok := p.role(r.Role)
+		if !ok {
+			return keyErrf(rolePath(set, "role_rules", "groups", index(i), "role"),
+				"group %q: %q is not one of the roles (%s)", r.Group, r.Role, p.roleList())
+		}
+		r.Role = role
+	}
+	for i := range p.Rules.Domains {
+		r := &p.Rules.Domains[i]
+		r.Domain = strings.ToLower(strings.TrimSpace(r.Domain))
+		if !domainPattern.MatchString(r.Domain) {
+			return keyErrf([]string{"role_rules", "domains", index(i), "domain"},
+				"%q is not a domain such as example.com or *.example.com", r.Domain)
+		}
+		role, ok := p.role(r.Role)
+		if !ok {
+			return keyErrf(rolePath(set, "role_rules", "domains", index(i), "role"),
+				"domain %q: %q is not one of the roles (%s)", r.Domain, r.Role, p.roleList())
+		}
+		r.Role = role
+	}
+	return nil
+}

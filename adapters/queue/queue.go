@@ -1,0 +1,404 @@
+// Package queue keeps accounts, tasks and their audit trail in tables of
+// their own in scimbridge's database file, so that they change in the
+// same transaction as the shadow directory and its outbox.
+package queue
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/scimbridge/scimbridge/adapters/account"
+	"github.com/scimbridge/scimbridge/adapters/task"
+	"github.com/scimbridge/scimbridge/scim/store/sqlite"
+)
+
+// migrations of the queue's tables; a released step is never edited.
+var migrations = []string{
+	`CREATE TABLE adapter_accounts (
+		app TEXT NOT NULL,
+		user_id TEXT NOT NULL,
+		user_name TEXT NOT NULL,
+		email TEXT NOT NULL,
+		state TEXT NOT NULL,
+		desired_exists INTEGER NOT NULL,
+		desired_active INTEGER NOT NULL,
+		desired_role TEXT NOT NULL,
+		observed_exists INTEGER NOT NULL,
+		observed_active INTEGER NOT NULL,
+		observed_role TEXT NOT NULL,
+		observed_source TEXT NOT NULL,
+		observed_at TEXT,
+		updated TEXT NOT NULL,
+		PRIMARY KEY (app, user_id)
+	) WITHOUT ROWID;
+	CREATE INDEX adapter_accounts_state ON adapter_accounts(app, state);
+
+	CREATE TABLE adapter_tasks (
+		id INTEGER PRIMARY KEY,
+		app TEXT NOT NULL,
+		user_id TEXT NOT NULL,
+		user_name TEXT NOT NULL,
+		kind TEXT NOT NULL,
+		status TEXT NOT NULL,
+		role TEXT NOT NULL,
+		previous_role TEXT NOT NULL,
+		steps TEXT NOT NULL,
+		assignee TEXT NOT NULL,
+		due TEXT,
+		created TEXT NOT NULL,
+		updated TEXT NOT NULL,
+		note TEXT NOT NULL,
+		evidence TEXT NOT NULL,
+		by TEXT NOT NULL,
+		superseded_by INTEGER
+	);
+	CREATE INDEX adapter_tasks_user ON adapter_tasks(app, user_id, status);
+	CREATE INDEX adapter_tasks_status ON adapter_tasks(status, app, due);
+
+	-- Append-only: every change of a task or an account, by whom and why.
+	CREATE TABLE adapter_audit (
+		seq INTEGER PRIMARY KEY AUTOINCREMENT,
+		time TEXT NOT NULL,
+		actor TEXT NOT NULL,
+		app TEXT NOT NULL,
+		user_id TEXT NOT NULL,
+		task_id INTEGER,
+		what TEXT NOT NULL,
+		from_state TEXT NOT NULL,
+		to_state TEXT NOT NULL,
+		reason TEXT NOT NULL
+	);
+	CREATE INDEX adapter_audit_user ON adapter_audit(app, user_id, seq);`,
+}
+
+// Migrate creates or updates the queue's tables.
+func Migrate(ctx context.Context, db *sqlite.DB) error {
+	return sqlite.Migrate(ctx, db, "adapters", migrations)
+}
+
+// Queue reads and writes the queue through one SQL: a write transaction's
+// (sqlite.TxSQL) or the read pool's.
+type Queue struct {
+	sql sqlite.SQL
+	now func() time.Time
+}
+
+// In returns the queue over s.
+func In(s sqlite.SQL) Queue {
+	return Queue{sql: s, now: func() time.Time { return time.Now().UTC() }}
+}
+
+// ErrNotFound means no such task.
+var ErrNotFound = errors.New("no such task")
+
+const timeLayout = "2006-01-02T15:04:05.000000000Z"
+
+func formatTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UTC().Format(timeLayout)
+}
+
+func parseTime(s sql.NullString) (time.Time, error) {
+	if !s.Valid {
+		return time.Time{}, nil
+	}
+	return time.Parse(timeLayout, s.String)
+}
+
+const accountColumns = `app, user_id, user_name, email, state, desired_exists, desired_active, desired_role,
+	observed_exists, observed_active, observed_role, observed_source, observed_at, updated`
+
+func scanAccount(sc interface{ Scan(...any) error }) (account.Account, error) {
+	var (
+		a           account.Account
+		at, updated sql.NullString
+	)
+	err := sc.Scan(&a.App, &a.UserID, &a.UserName, &a.Email, &a.State,
+		&a.Desired.Exists, &a.Desired.Active, &a.Desired.Role,
+		&a.Observed.Exists, &a.Observed.Active, &a.Observed.Role, &a.Observed.Source, &at, &updated)
+	if err != nil {
+		return a, err
+	}
+	if a.Observed.At, err = parseTime(at); err != nil {
+		return a, err
+	}
+	a.Updated, err = parseTime(updated)
+	return a, err
+}
+
+// Account returns the account of user in app; found is false when there
+// is none yet.
+func (q Queue) Account(ctx context.Context, app, userID string) (a account.Account, found bool, err error) {
+	a, err = scanAccount(q.sql.QueryRow(ctx, `SELECT `+accountColumns+` FROM adapter_accounts WHERE app = ? AND user_id = ?`, app, userID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return account.Account{}, false, nil
+	}
+	if err != nil {
+		return account.Account{}, false, fmt.Errorf("read account: %w", err)
+	}
+	return a, true, nil
+}
+
+// Accounts lists the accounts of app by user name.
+func (q Queue) Accounts(ctx context.Context, app string) ([]account.Account, error) {
+	rows, err := q.sql.Query(ctx, `SELECT `+accountColumns+` FROM adapter_accounts WHERE app = ? ORDER BY user_name, user_id`, app)
+	if err != nil {
+		return nil, fmt.Errorf("list accounts: %w", err)
+	}
+	defer rows.Close()
+	var out []account.Account
+	for rows.Next() {
+		a, err := scanAccount(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list accounts: %w", err)
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// PutAccount stores a, recording a change of state in the audit trail.
+func (q Queue) PutAccount(ctx context.Context, a *account.Account, actor, reason string) error {
+	old, found, err := q.Account(ctx, a.App, a.UserID)
+	if err != nil {
+		return err
+	}
+	a.Updated = q.now()
+	_, err = q.sql.Exec(ctx, `INSERT INTO adapter_accounts(`+accountColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT(app, user_id) DO UPDATE SET user_name = excluded.user_name, email = excluded.email, state = excluded.state,
+			desired_exists = excluded.desired_exists, desired_active = excluded.desired_active, desired_role = excluded.desired_role,
+			observed_exists = excluded.observed_exists, observed_active = excluded.observed_active, observed_role = excluded.observed_role,
+			observed_source = excluded.observed_source, observed_at = excluded.observed_at, updated = excluded.updated`,
+		a.App, a.UserID, a.UserName, a.Email, a.State, a.Desired.Exists, a.Desired.Active, a.Desired.Role,
+		a.Observed.Exists, a.Observed.Active, a.Observed.Role, a.Observed.Source, formatTime(a.Observed.At), formatTime(a.Updated))
+	if err != nil {
+		return fmt.Errorf("store account: %w", err)
+	}
+	if !found || old.State != a.State {
+		return q.audit(ctx, actor, a.App, a.UserID, 0, "account", string(old.State), string(a.State), reason)
+	}
+	return nil
+}
+
+func (q Queue) audit(ctx context.Context, actor, app, userID string, taskID int64, what, from, to, reason string) error {
+	var id any
+	if taskID != 0 {
+		id = taskID
+	}
+	_, err := q.sql.Exec(ctx, `INSERT INTO adapter_audit(time, actor, app, user_id, task_id, what, from_state, to_state, reason)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, formatTime(q.now()), actor, app, userID, id, what, from, to, reason)
+	if err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	return nil
+}
+
+const taskColumns = `id, app, user_id, user_name, kind, status, role, previous_role, steps, assignee, due, created, updated,
+	note, evidence, by, superseded_by`
+
+func scanTask(sc interface{ Scan(...any) error }) (task.Task, error) {
+	var (
+		t                     task.Task
+		steps                 string
+		due, created, updated sql.NullString
+		supersededBy          sql.NullInt64
+	)
+	err := sc.Scan(&t.ID, &t.App, &t.UserID, &t.UserName, &t.Kind, &t.Status, &t.Role, &t.PreviousRole, &steps,
+		&t.Assignee, &due, &created, &updated, &t.Note, &t.Evidence, &t.By, &supersededBy)
+	if err != nil {
+		return t, err
+	}
+	if err := json.Unmarshal([]byte(steps), &t.Steps); err != nil {
+		return t, fmt.Errorf("task %d steps: %w", t.ID, err)
+	}
+	t.SupersededBy = supersededBy.Int64
+	for _, f := range []struct {
+		s   sql.NullString
+		dst *time.Time
+	}{{due, &t.Due}, {created, &t.Created}, {updated, &t.Updated}} {
+		if *f.dst, err = parseTime(f.s); err != nil {
+			return t, fmt.Errorf("task %d: %w", t.ID, err)
+		}
+	}
+	return t, nil
+}
+
+// AddTask stores a new task, assigning its ID and times.
+func (q Queue) AddTask(ctx context.Context, t *task.Task, actor, reason string) error {
+	steps, err := json.Marshal(t.Steps)
+	if err != nil {
+		return fmt.Errorf("add task: %w", err)
+	}
+	t.Created = q.now()
+	t.Updated, t.By = t.Created, actor
+	err = q.sql.QueryRow(ctx, `INSERT INTO adapter_tasks(app, user_id, user_name, kind, status, role, previous_role, steps,
+		assignee, due, created, updated, note, evidence, by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		t.App, t.UserID, t.UserName, t.Kind, t.Status, t.Role, t.PreviousRole, string(steps),
+		t.Assignee, formatTime(t.Due), formatTime(t.Created), formatTime(t.Updated), t.Note, t.Evidence, t.By).Scan(&t.ID)
+	if err != nil {
+		return fmt.Errorf("add task: %w", err)
+	}
+	return q.audit(ctx, actor, t.App, t.UserID, t.ID, "task "+t.Kind, "", string(t.Status), reason)
+}
+
+// Task returns the task with id, or ErrNotFound.
+func (q Queue) Task(ctx context.Context, id int64) (task.Task, error) {
+	t, err := scanTask(q.sql.QueryRow(ctx, `SELECT `+taskColumns+` FROM adapter_tasks WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return task.Task{}, fmt.Errorf("task %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return task.Task{}, fmt.Errorf("read task %d: %w", id, err)
+	}
+	return t, nil
+}
+
+// Pending returns the tasks of user in app that still wait for someone,
+// oldest first.
+func (q Queue) Pending(ctx context.Context, app, userID string) ([]task.Task, error) {
+	return q.list(ctx, `WHERE app = ? AND user_id = ? AND status IN ('awaiting_approval', 'open', 'claimed') ORDER BY id`, app, userID)
+}
+
+// LastClosed returns the newest task of user in app that no longer waits
+// for anyone; found is false when there is none.
+func (q Queue) LastClosed(ctx context.Context, app, userID string) (t task.Task, found bool, err error) {
+	list, err := q.list(ctx, `WHERE app = ? AND user_id = ? AND status NOT IN ('awaiting_approval', 'open', 'claimed') ORDER BY id DESC LIMIT 1`, app, userID)
+	if err != nil || len(list) == 0 {
+		return task.Task{}, false, err
+	}
+	return list[0], true, nil
+}
+
+// Filter selects tasks to list; empty fields select everything.
+type Filter struct {
+	App    string
+	Status task.Status
+	UserID string
+}
+
+// Tasks lists the tasks that f selects, oldest first.
+func (q Queue) Tasks(ctx context.Context, f Filter) ([]task.Task, error) {
+	var (
+		where []string
+		args  []any
+	)
+	for _, c := range []struct{ col, val string }{{"app", f.App}, {"status", string(f.Status)}, {"user_id", f.UserID}} {
+		if c.val != "" {
+			where = append(where, c.col+" = ?")
+			args = append(args, c.val)
+		}
+	}
+	clause := "ORDER BY id"
+	if len(where) > 0 {
+		clause = "WHERE " + strings.Join(where, " AND ") + " " + clause
+	}
+	return q.list(ctx, clause, args...)
+}
+
+func (q Queue) list(ctx context.Context, clause string, args ...any) ([]task.Task, error) {
+	rows, err := q.sql.Query(ctx, `SELECT `+taskColumns+` FROM adapter_tasks `+clause, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list tasks: %w", err)
+	}
+	defer rows.Close()
+	var out []task.Task
+	for rows.Next() {
+		t, err := scanTask(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list tasks: %w", err)
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// Change is a move of a task to another status.
+type Change struct {
+	To           task.Status
+	Actor        string
+	Reason       string // recorded in the audit trail
+	Note         string // kept on the task, when set
+	Evidence     string
+	SupersededBy int64
+}
+
+// Move moves task id as c says, if the task's rules allow it, and
+// returns the task as it now is.
+func (q Queue) Move(ctx context.Context, id int64, c Change) (task.Task, error) {
+	t, err := q.Task(ctx, id)
+	if err != nil {
+		return t, err
+	}
+	if !task.CanMove(t.Status, c.To) {
+		return t, &task.MoveError{ID: id, From: t.Status, To: c.To}
+	}
+	from := t.Status
+	t.Status, t.Updated, t.By = c.To, q.now(), c.Actor
+	if c.Note != "" {
+		t.Note = c.Note
+	}
+	if c.Evidence != "" {
+		t.Evidence = c.Evidence
+	}
+	if c.SupersededBy != 0 {
+		t.SupersededBy = c.SupersededBy
+	}
+	var supersededBy any
+	if t.SupersededBy != 0 {
+		supersededBy = t.SupersededBy
+	}
+	_, err = q.sql.Exec(ctx, `UPDATE adapter_tasks SET status = ?, updated = ?, by = ?, note = ?, evidence = ?, superseded_by = ? WHERE id = ?`,
+		t.Status, formatTime(t.Updated), t.By, t.Note, t.Evidence, supersededBy, id)
+	if err != nil {
+		return t, fmt.Errorf("move task %d: %w", id, err)
+	}
+	return t, q.audit(ctx, c.Actor, t.App, t.UserID, id, "task "+t.Kind, string(from), string(c.To), c.Reason)
+}
+
+// AuditEntry is one line of the audit trail.
+type AuditEntry struct {
+	Seq      int64
+	Time     time.Time
+	Actor    string
+	App      string
+	UserID   string
+	TaskID   int64
+	What     string
+	From, To string
+	Reason   string
+}
+
+// Audit returns the audit trail of app (all apps when ""), of one user
+// when userID is set, oldest first.
+func (q Queue) Audit(ctx context.Context, app, userID string) ([]AuditEntry, error) {
+	rows, err := q.sql.Query(ctx, `SELECT seq, time, actor, app, user_id, task_id, what, from_state, to_state, reason
+		FROM adapter_audit WHERE (? = '' OR app = ?) AND (? = '' OR user_id = ?) ORDER BY seq`, app, app, userID, userID)
+	if err != nil {
+		return nil, fmt.Errorf("read audit: %w", err)
+	}
+	defer rows.Close()
+	var out []AuditEntry
+	for rows.Next() {
+		var (
+			e    AuditEntry
+			at   sql.NullString
+			task sql.NullInt64
+		)
+		if err := rows.Scan(&e.Seq, &at, &e.Actor, &e.App, &e.UserID, &task, &e.What, &e.From, &e.To, &e.Reason); err != nil {
+			return nil, fmt.Errorf("read audit: %w", err)
+		}
+		e.TaskID = task.Int64
+		if e.Time, err = parseTime(at); err != nil {
+			return nil, fmt.Errorf("read audit: %w", err)
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
