@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/scimbridge/scimbridge/scim/store"
 )
@@ -28,9 +30,50 @@ const (
 	tokenSecretLen = 43 // 32 bytes, unpadded base64url
 )
 
-// IssueToken creates a token for app, stores its hash, and returns the
-// token, which exists nowhere else from then on.
+// IssueToken creates a token for app's SCIM endpoint, stores its hash,
+// and returns the token, which exists nowhere else from then on.
 func IssueToken(ctx context.Context, st store.Store, app, description string) (string, store.Token, error) {
+	// An empty app would be an admin token's; any other bad name, a
+	// token that no request can ever use.
+	if !AppNamePattern.MatchString(app) {
+		return "", store.Token{}, fmt.Errorf("token for app %q: not an app name", app)
+	}
+	return issue(ctx, st, store.Token{App: app, Description: description})
+}
+
+// IssueAdminToken creates a token for the admin API that acts as name in
+// the audit trail, and returns it like IssueToken. It works on no app's
+// SCIM endpoint.
+func IssueAdminToken(ctx context.Context, st store.Store, name, description string) (string, store.Token, error) {
+	if err := CheckActorName(name); err != nil {
+		return "", store.Token{}, err
+	}
+	return issue(ctx, st, store.Token{Admin: true, Name: name, Description: description})
+}
+
+// MaxActorName bounds an admin token's name, which appears in every
+// audit entry its holder causes.
+const MaxActorName = 64
+
+// CheckActorName reports whether name can stand for a person in the audit
+// trail: printable, without surrounding spaces, at most MaxActorName
+// characters.
+func CheckActorName(name string) error {
+	switch {
+	case name == "":
+		return errors.New("an admin token needs a name: who it acts as in the audit trail")
+	case strings.TrimSpace(name) != name:
+		return fmt.Errorf("name %q: no leading or trailing spaces", name)
+	case utf8.RuneCountInString(name) > MaxActorName:
+		return fmt.Errorf("name %q: at most %d characters", name, MaxActorName)
+	case !utf8.ValidString(name) || strings.IndexFunc(name, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0:
+		return fmt.Errorf("name %q: only printable characters", name)
+	}
+	return nil
+}
+
+// issue completes tok with a fresh id and secret and stores it.
+func issue(ctx context.Context, st store.Store, tok store.Token) (string, store.Token, error) {
 	var id [tokenIDLen / 2]byte
 	var secret [32]byte
 	if _, err := rand.Read(id[:]); err != nil {
@@ -39,12 +82,8 @@ func IssueToken(ctx context.Context, st store.Store, app, description string) (s
 	if _, err := rand.Read(secret[:]); err != nil {
 		return "", store.Token{}, fmt.Errorf("token secret: %w", err)
 	}
-	tok := store.Token{
-		ID:          hex.EncodeToString(id[:]),
-		App:         app,
-		Description: description,
-		Created:     time.Now().UTC(),
-	}
+	tok.ID = hex.EncodeToString(id[:])
+	tok.Created = time.Now().UTC()
 	bearer := tokenPrefix + tok.ID + "_" + base64.RawURLEncoding.EncodeToString(secret[:])
 	tok.Hash = hashToken(bearer)
 	if err := st.Update(ctx, func(tx store.Tx) error { return tx.CreateToken(ctx, tok) }); err != nil {
@@ -140,41 +179,85 @@ func (a *authenticator) lookup(ctx context.Context, id string) (store.Token, err
 	return tok, nil
 }
 
-// check authenticates r for app. The reason for a failure is logged, never
-// returned.
-func (a *authenticator) check(r *http.Request, app string) error {
+// verify returns the stored record of r's bearer token when the token is
+// well formed, its secret matches and it is not revoked. Otherwise reason
+// says why, for the log and never for the client, and tok holds the id
+// when there is one. err is a failure to read the token.
+func (a *authenticator) verify(r *http.Request) (tok store.Token, reason string, err error) {
 	scheme, bearer, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 	bearer = strings.TrimSpace(bearer)
-	fail := func(reason, id string) error {
-		a.log.WarnContext(r.Context(), "authentication failed", "reason", reason, "app", app,
-			"token_id", id, "remote", r.RemoteAddr, "request_id", RequestID(r.Context()))
-		return errUnauthorized
-	}
 	if !strings.EqualFold(scheme, "Bearer") || bearer == "" {
-		return fail("no bearer token", "")
+		return store.Token{}, "no bearer token", nil
 	}
 	id, ok := tokenID(bearer)
 	if !ok {
-		return fail("malformed token", "")
+		return store.Token{}, "malformed token", nil
 	}
-	tok, err := a.lookup(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		return fail("unknown token", id)
+	tok, err = a.lookup(r.Context(), id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return store.Token{ID: id}, "unknown token", nil
+	case err != nil:
+		return store.Token{}, "", err
+	case subtle.ConstantTimeCompare(hashToken(bearer), tok.Hash) != 1:
+		return store.Token{ID: id}, "wrong secret", nil
+	case tok.Revoked != nil:
+		return tok, "revoked token", nil
 	}
+	return tok, "", nil
+}
+
+// refused logs why r was refused.
+func (a *authenticator) refused(r *http.Request, reason, tokenID string, scope ...any) {
+	attrs := append([]any{"reason", reason}, scope...)
+	attrs = append(attrs, "token_id", tokenID, "remote", r.RemoteAddr, "request_id", RequestID(r.Context()))
+	a.log.WarnContext(r.Context(), "authentication failed", attrs...)
+}
+
+// check authenticates r for app's SCIM endpoint. The reason for a
+// failure is logged, never returned.
+func (a *authenticator) check(r *http.Request, app string) error {
+	tok, reason, err := a.verify(r)
 	if err != nil {
 		return err
 	}
-	if subtle.ConstantTimeCompare(hashToken(bearer), tok.Hash) != 1 {
-		return fail("wrong secret", id)
+	switch {
+	case reason != "":
+	case tok.Admin:
+		reason = "admin token"
+	case tok.App != app:
+		reason = "token of another app"
 	}
-	if tok.Revoked != nil {
-		return fail("revoked token", id)
+	if reason != "" {
+		a.refused(r, reason, tok.ID, "app", app)
+		return errUnauthorized
 	}
-	if tok.App != app {
-		return fail("token of another app", id)
-	}
-	a.touch(id)
+	a.touch(tok.ID)
 	return nil
+}
+
+// ErrNoAdminToken is AdminActor's one answer to every authentication
+// failure, so that a client cannot tell a wrong token from a SCIM one.
+var ErrNoAdminToken = errors.New("a valid admin token is required (Authorization: Bearer <token>)")
+
+// AdminActor authenticates r as a request of the admin API and returns
+// who its admin token acts as. A refusal is ErrNoAdminToken, its reason
+// logged; any other error is a failure to read the token. It shares the
+// SCIM endpoints' token cache and last-use recording.
+func (s *Server) AdminActor(r *http.Request) (string, error) {
+	tok, reason, err := s.auth.verify(r)
+	if err != nil {
+		return "", err
+	}
+	if reason == "" && !tok.Admin {
+		reason = "SCIM token"
+	}
+	if reason != "" {
+		s.auth.refused(r, reason, tok.ID, "api", "admin")
+		return "", ErrNoAdminToken
+	}
+	s.auth.touch(tok.ID)
+	return tok.Name, nil
 }
 
 // touch queues a last-use update at most once a minute per token, without

@@ -225,6 +225,11 @@ func (e *Engine) replan(ctx context.Context, tx store.Tx, app, id, actor, reason
 		if err := q.AddTask(ctx, &t, actor, reason); err != nil {
 			return err
 		}
+		// Webhooks hear of the new task; enqueued in this transaction, so
+		// only if the task commits.
+		if _, err := q.EnqueueTask(ctx, queue.TaskOpened, t); err != nil {
+			return err
+		}
 		if first == 0 {
 			first = t.ID
 		}

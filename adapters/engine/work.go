@@ -53,7 +53,12 @@ func (e *Engine) Fail(ctx context.Context, id int64, actor, note string) (task.T
 	if note == "" {
 		return task.Task{}, ErrNoteRequired
 	}
-	return e.report(ctx, id, queue.Change{To: task.Failed, Actor: actor, Note: note, Reason: "failed: " + note}, nil)
+	c := queue.Change{To: task.Failed, Actor: actor, Note: note, Reason: "failed: " + note}
+	return e.report(ctx, id, c, func(ctx context.Context, _ store.Tx, q queue.Queue, t task.Task) (task.Task, error) {
+		// Webhooks hear of the failure in the transaction that records it.
+		_, err := q.EnqueueTask(ctx, queue.TaskFailed, t)
+		return t, err
+	})
 }
 
 // Approve opens task id, which waited for approval, on actor's word.

@@ -74,6 +74,41 @@ var migrations = []string{
 		reason TEXT NOT NULL
 	);
 	CREATE INDEX adapter_audit_user ON adapter_audit(app, user_id, seq);`,
+
+	// The notification outbox (see notify.go), and when each task was
+	// flagged overdue, so that it is flagged once.
+	`CREATE TABLE adapter_notifications (
+		id INTEGER PRIMARY KEY,
+		kind TEXT NOT NULL,
+		app TEXT NOT NULL,
+		task_id INTEGER,
+		payload TEXT NOT NULL,
+		created TEXT NOT NULL,
+		attempts INTEGER NOT NULL DEFAULT 0,
+		next_attempt TEXT,
+		delivered TEXT,
+		last_error TEXT NOT NULL DEFAULT '',
+		sent_to TEXT NOT NULL DEFAULT '[]'
+	);
+	CREATE INDEX adapter_notifications_due ON adapter_notifications(next_attempt) WHERE delivered IS NULL;
+	ALTER TABLE adapter_tasks ADD COLUMN overdue_notified TEXT;
+	CREATE INDEX adapter_tasks_overdue ON adapter_tasks(due)
+		WHERE overdue_notified IS NULL AND status IN ('awaiting_approval', 'open', 'claimed');`,
+
+	// Drift an import of an app's user list found (see drift.go): one row
+	// per app, lower-cased email and kind, kept after it is resolved so
+	// that it can be listed later.
+	`CREATE TABLE adapter_drift (
+		app TEXT NOT NULL,
+		email TEXT NOT NULL,
+		kind TEXT NOT NULL,
+		user_id TEXT NOT NULL,
+		detail TEXT NOT NULL,
+		first_seen TEXT NOT NULL,
+		last_seen TEXT NOT NULL,
+		resolved TEXT,
+		PRIMARY KEY (app, email, kind)
+	) WITHOUT ROWID;`,
 }
 
 // Migrate creates or updates the queue's tables.

@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 	"text/tabwriter"
-	"time"
 
+	"github.com/scimbridge/scimbridge/adapters/api"
 	"github.com/scimbridge/scimbridge/adapters/queue"
 )
 
@@ -34,26 +34,6 @@ func runAccounts(ctx context.Context, e *env, args []string) error {
 	return usageError{fmt.Sprintf("unknown accounts command %q (list)", args[0])}
 }
 
-// accountJSON is an account as -json prints it.
-type accountJSON struct {
-	App      string     `json:"app"`
-	UserID   string     `json:"userId"`
-	UserName string     `json:"userName"`
-	Email    string     `json:"email"`
-	State    string     `json:"state"`
-	Desired  stateJSON  `json:"desired"`
-	Observed stateJSON  `json:"observed"`
-	Source   string     `json:"observedSource,omitempty"`
-	At       *time.Time `json:"observedAt,omitempty"`
-	Updated  time.Time  `json:"updated"`
-}
-
-type stateJSON struct {
-	Exists bool   `json:"exists"`
-	Active bool   `json:"active"`
-	Role   string `json:"role,omitempty"`
-}
-
 func accountsList(ctx context.Context, e *env, args []string) error {
 	fs := flagSet(e, "accounts list", "Usage: scimbridge accounts list [-config FILE] -app NAME [-json]\n\nLists an app's accounts by user name.\n")
 	cfgFlag := configFlag(fs)
@@ -74,17 +54,9 @@ func accountsList(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	out := []accountJSON{}
+	out := []api.Account{}
 	for _, a := range list {
-		j := accountJSON{App: a.App, UserID: a.UserID, UserName: a.UserName, Email: a.Email, State: string(a.State),
-			Desired:  stateJSON{a.Desired.Exists, a.Desired.Active, a.Desired.Role},
-			Observed: stateJSON{a.Observed.Exists, a.Observed.Active, a.Observed.Role},
-			Source:   a.Observed.Source, Updated: a.Updated}
-		if !a.Observed.At.IsZero() {
-			at := a.Observed.At
-			j.At = &at
-		}
-		out = append(out, j)
+		out = append(out, api.AccountJSON(a))
 	}
 	if *asJSON {
 		return writeJSON(e.stdout, out)
@@ -97,7 +69,7 @@ func accountsList(ctx context.Context, e *env, args []string) error {
 	return w.Flush()
 }
 
-func describeState(s stateJSON) string {
+func describeState(s api.AccountState) string {
 	switch {
 	case !s.Exists:
 		return "no account"

@@ -29,6 +29,7 @@ type command struct {
 // env is what a command runs with: its output streams and environment, so
 // that tests can run commands in-process.
 type env struct {
+	stdin          io.Reader // nil: there is none
 	stdout, stderr io.Writer
 	getenv         func(string) string
 }
@@ -40,6 +41,9 @@ func commands() []command {
 		{"events", "show the change events of an app", runEvents},
 		{"tasks", "list and work the manual tasks of the queue", runTasks},
 		{"accounts", "list the accounts scimbridge keeps per app and user", runAccounts},
+		{"audit", "show who changed which task or account, when and why", runAudit},
+		{"import", "compare an export of an app's user list; verify, reopen, find drift", runImport},
+		{"drift", "list what imports found that the IdP did not ask for", runDrift},
 		{"version", "print the version", runVersion},
 	}
 }
@@ -58,7 +62,7 @@ Run "scimbridge <command> -help" for a command's flags.
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	os.Exit(run(ctx, &env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}, os.Args[1:]))
+	os.Exit(run(ctx, &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}, os.Args[1:]))
 }
 
 // run runs the command line args and returns the exit code.

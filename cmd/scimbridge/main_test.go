@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -14,8 +15,14 @@ import (
 // runCLI runs the command line in-process.
 func runCLI(t *testing.T, environ map[string]string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
+	return runCLIStdin(t, environ, nil, args...)
+}
+
+// runCLIStdin is runCLI with a standard input.
+func runCLIStdin(t *testing.T, environ map[string]string, stdin io.Reader, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
 	var out, errOut bytes.Buffer
-	e := &env{stdout: &out, stderr: &errOut, getenv: func(k string) string { return environ[k] }}
+	e := &env{stdin: stdin, stdout: &out, stderr: &errOut, getenv: func(k string) string { return environ[k] }}
 	code = run(context.Background(), e, args)
 	return code, out.String(), errOut.String()
 }
@@ -132,6 +139,52 @@ func TestTokenCommands(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "sb.db")); err != nil {
 		t.Errorf("database not beside the config: %v", err)
+	}
+
+	// Admin tokens: for the admin API, acting as their name.
+	code, stdout, stderr = runCLI(t, nil, "token", "create", "-config", cfg, "-admin", "-name", "alice@example.com", "-description", "laptop")
+	if code != 0 {
+		t.Fatalf("create -admin: exit %d: %s", code, stderr)
+	}
+	admin := strings.TrimSuffix(stdout, "\n")
+	if !tokenShape.MatchString(admin) || !strings.Contains(stderr, admin[4:20]) || !strings.Contains(stderr, "alice@example.com") {
+		t.Fatalf("create -admin printed %q, %q", stdout, stderr)
+	}
+	adminID := admin[4:20]
+	_, stdout, _ = runCLI(t, nil, "token", "list", "-config", cfg)
+	if !regexp.MustCompile(adminID+`\s+admin\s+-\s+alice@example\.com\s`).MatchString(stdout) ||
+		!regexp.MustCompile(id+`\s+scim\s+acme\s+-\s`).MatchString(stdout) || !strings.Contains(stdout, "KIND") {
+		t.Errorf("list does not show the kinds:\n%s", stdout)
+	}
+	code, stdout, _ = runCLI(t, nil, "token", "list", "-config", cfg, "-admin", "-json")
+	rows = nil
+	if err := json.Unmarshal([]byte(stdout), &rows); code != 0 || err != nil {
+		t.Fatalf("list -admin -json: exit %d, %v: %s", code, err, stdout)
+	}
+	if len(rows) != 1 || rows[0]["id"] != adminID || rows[0]["kind"] != "admin" || rows[0]["name"] != "alice@example.com" || rows[0]["app"] != nil {
+		t.Errorf("list -admin -json = %v", rows)
+	}
+	if code, stdout, stderr := runCLI(t, nil, "token", "revoke", "-config", cfg, adminID); code != 0 || !strings.Contains(stdout, "revoked token "+adminID) {
+		t.Fatalf("revoke admin: exit %d %q %q", code, stdout, stderr)
+	}
+	if _, stdout, _ := runCLI(t, nil, "token", "list", "-config", cfg, "-admin"); !strings.Contains(stdout, "revoked") {
+		t.Errorf("list -admin after revoke:\n%s", stdout)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"create", "-admin", "-app", "acme", "-name", "bob"}, "-admin and -app exclude each other"},
+		{[]string{"create", "-admin"}, "-admin needs -name"},
+		{[]string{"create", "-app", "acme", "-name", "bob"}, "add -admin"},
+		{[]string{"create", "-admin", "-name", " bob"}, "spaces"},
+		{[]string{"create", "-admin", "-name", "scimbridge"}, "what scimbridge itself acts as"},
+		{[]string{"list", "-admin", "-app", "acme"}, "exclude each other"},
+	} {
+		args := append([]string{"token"}, c.args...)
+		if code, _, stderr := runCLI(t, nil, append(args, "-config", cfg)...); code != 2 || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: exit %d %q, want exit 2 and %q", c.args, code, stderr, c.want)
+		}
 	}
 }
 

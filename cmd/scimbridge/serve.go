@@ -13,8 +13,10 @@ import (
 	"time"
 
 	"github.com/scimbridge/scimbridge/adapters"
+	"github.com/scimbridge/scimbridge/adapters/api"
 	"github.com/scimbridge/scimbridge/adapters/engine"
 	"github.com/scimbridge/scimbridge/adapters/queue"
+	"github.com/scimbridge/scimbridge/adapters/reconcile"
 	"github.com/scimbridge/scimbridge/cmd/scimbridge/internal/config"
 	"github.com/scimbridge/scimbridge/scim"
 	"github.com/scimbridge/scimbridge/scim/store/sqlite"
@@ -23,10 +25,11 @@ import (
 const serveUsage = `Usage: scimbridge serve [-config FILE]
 
 Runs the SCIM server: one SCIM 2.0 endpoint per configured app at
-<public_url>/apps/<app>/scim/v2/, and GET /healthz. Beside it, the engine
-turns each change the IdP makes into the work the app needs (tasks for
-admins: see "scimbridge tasks"). Stops cleanly on SIGINT or SIGTERM,
-finishing the requests in flight.
+<public_url>/apps/<app>/scim/v2/, the admin JSON API under
+<public_url>/api/v1/ (for admin tokens: "scimbridge token create -admin"),
+and GET /healthz. Beside it, the engine turns each change the IdP makes
+into the work the app needs (tasks for admins: see "scimbridge tasks").
+Stops cleanly on SIGINT or SIGTERM, finishing the requests in flight.
 `
 
 // shutdownGrace is how long requests in flight get to finish on shutdown.
@@ -65,11 +68,18 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	// before the database closes.
 	engineCtx, stopEngine := context.WithCancel(context.Background())
 	engineDone := make(chan struct{})
+	eng := engine.New(db, apps, log)
 	go func() {
 		defer close(engineDone)
-		engine.New(db, apps, log).Run(engineCtx, dispatchInterval)
+		eng.Run(engineCtx, dispatchInterval)
 	}()
 	defer func() { stopEngine(); <-engineDone }()
+	// Webhooks and the overdue check; they stop before the engine.
+	stopNotifier, err := startNotifier(cfg, e.getenv, db, eng, log)
+	if err != nil {
+		return err
+	}
+	defer stopNotifier()
 
 	srv, err := scim.NewServer(scim.Config{
 		Store:        db,
@@ -86,6 +96,13 @@ func runServe(ctx context.Context, e *env, args []string) error {
 
 	mux := http.NewServeMux()
 	mux.Handle("/apps/", srv.Handler())
+	// The admin API shares the SCIM server's token checks; it accepts
+	// admin tokens only, as the SCIM endpoints accept SCIM tokens only.
+	columns := map[string]reconcile.Columns{}
+	for _, a := range cfg.Apps {
+		columns[a.Name] = a.Import
+	}
+	mux.Handle(api.Prefix, api.New(api.Config{DB: db, Engine: eng, Apps: apps, Auth: srv.AdminActor, Columns: columns, Logger: log}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()

@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/scimbridge/scimbridge/adapters/api"
 	"github.com/scimbridge/scimbridge/adapters/engine"
 	"github.com/scimbridge/scimbridge/adapters/queue"
 	"github.com/scimbridge/scimbridge/adapters/task"
@@ -91,39 +92,6 @@ func openEngine(ctx context.Context, e *env, cfgFlag, app string) (*config.Confi
 	return cfg, db, engine.New(db, apps, nil), nil
 }
 
-// taskJSON is a task as -json prints it.
-type taskJSON struct {
-	ID           int64     `json:"id"`
-	App          string    `json:"app"`
-	Kind         string    `json:"kind"`
-	Status       string    `json:"status"`
-	UserID       string    `json:"userId"`
-	UserName     string    `json:"userName"`
-	Role         string    `json:"role,omitempty"`
-	PreviousRole string    `json:"previousRole,omitempty"`
-	Assignee     string    `json:"assignee,omitempty"`
-	Due          *string   `json:"due"`
-	Overdue      bool      `json:"overdue"`
-	Steps        []string  `json:"steps"`
-	Note         string    `json:"note,omitempty"`
-	Evidence     string    `json:"evidence,omitempty"`
-	By           string    `json:"by"`
-	Created      time.Time `json:"created"`
-	Updated      time.Time `json:"updated"`
-	SupersededBy int64     `json:"supersededBy,omitempty"`
-}
-
-func toJSON(t task.Task, now time.Time) taskJSON {
-	j := taskJSON{ID: t.ID, App: t.App, Kind: t.Kind, Status: string(t.Status), UserID: t.UserID, UserName: t.UserName,
-		Role: t.Role, PreviousRole: t.PreviousRole, Assignee: t.Assignee, Overdue: t.Overdue(now), Steps: t.Steps,
-		Note: t.Note, Evidence: t.Evidence, By: t.By, Created: t.Created, Updated: t.Updated, SupersededBy: t.SupersededBy}
-	if !t.Due.IsZero() {
-		d := t.Due.UTC().Format(time.RFC3339)
-		j.Due = &d
-	}
-	return j
-}
-
 func tasksList(ctx context.Context, e *env, args []string) error {
 	fs := flagSet(e, "tasks list", "Usage: scimbridge tasks list [-config FILE] [-app NAME] [-status S] [-json]\n\nLists tasks, oldest first.\n")
 	cfgFlag := configFlag(fs)
@@ -150,12 +118,12 @@ func tasksList(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	now := time.Now()
-	out := []taskJSON{}
+	out := []api.Task{}
 	for _, t := range list {
 		if *status == "pending" && !t.Status.Pending() {
 			continue
 		}
-		out = append(out, toJSON(t, now))
+		out = append(out, api.TaskJSON(t, now))
 	}
 	if *asJSON {
 		return writeJSON(e.stdout, out)
@@ -230,7 +198,7 @@ func tasksShow(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if *asJSON {
-		return writeJSON(e.stdout, toJSON(t, time.Now()))
+		return writeJSON(e.stdout, api.TaskJSON(t, time.Now()))
 	}
 	return printTask(e.stdout, t, trail)
 }

@@ -218,8 +218,14 @@ type Page[T any] struct {
 // Token is a bearer token's stored record. The secret itself is never
 // stored, only its SHA-256 hash.
 type Token struct {
-	ID          string
-	App         string // the app it may act on
+	ID string
+	// App is the app whose SCIM endpoint the token may act on; empty for
+	// an admin token.
+	App string
+	// Admin marks a token of the admin API. It acts on no app's SCIM
+	// endpoint, and Name is who it acts as in the audit trail.
+	Admin       bool
+	Name        string
 	Hash        []byte
 	Description string
 	Created     time.Time

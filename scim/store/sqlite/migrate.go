@@ -167,4 +167,9 @@ var migrations = []string{
 		consumer TEXT PRIMARY KEY,
 		seq INTEGER NOT NULL
 	) WITHOUT ROWID;`,
+
+	// Admin API tokens share the table: admin = 1 and app = '' (no app is
+	// named ''), and name is who the token acts as in the audit trail.
+	`ALTER TABLE scim_tokens ADD COLUMN admin INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE scim_tokens ADD COLUMN name TEXT NOT NULL DEFAULT '';`,
 }

@@ -323,7 +323,7 @@ func (r reader) loadMembers(ctx context.Context, rows []groupRow) error {
 	return nil
 }
 
-const tokenColumns = `id, app, hash, description, created, last_used, revoked`
+const tokenColumns = `id, app, admin, name, hash, description, created, last_used, revoked`
 
 func scanToken(sc interface{ Scan(...any) error }) (store.Token, error) {
 	var (
@@ -331,7 +331,7 @@ func scanToken(sc interface{ Scan(...any) error }) (store.Token, error) {
 		created         string
 		lastUsed, revok sql.NullString
 	)
-	if err := sc.Scan(&t.ID, &t.App, &t.Hash, &t.Description, &created, &lastUsed, &revok); err != nil {
+	if err := sc.Scan(&t.ID, &t.App, &t.Admin, &t.Name, &t.Hash, &t.Description, &created, &lastUsed, &revok); err != nil {
 		return store.Token{}, err
 	}
 	var err error
@@ -365,7 +365,7 @@ func (r reader) GetToken(ctx context.Context, id string) (store.Token, error) {
 }
 
 func (r reader) ListTokens(ctx context.Context) ([]store.Token, error) {
-	rows, err := r.q.query(ctx, `SELECT `+tokenColumns+` FROM scim_tokens ORDER BY app, created, id`)
+	rows, err := r.q.query(ctx, `SELECT `+tokenColumns+` FROM scim_tokens ORDER BY admin, app, created, id`)
 	if err != nil {
 		return nil, fmt.Errorf("list tokens: %w", err)
 	}

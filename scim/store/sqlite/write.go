@@ -204,8 +204,8 @@ func (t *tx) SetUserState(ctx context.Context, app, id string, s store.UserState
 }
 
 func (t *tx) CreateToken(ctx context.Context, tok store.Token) error {
-	_, err := t.q.exec(ctx, `INSERT INTO scim_tokens(id, app, hash, description, created) VALUES (?, ?, ?, ?, ?)`,
-		tok.ID, tok.App, tok.Hash, tok.Description, formatTime(tok.Created))
+	_, err := t.q.exec(ctx, `INSERT INTO scim_tokens(id, app, admin, name, hash, description, created) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		tok.ID, tok.App, tok.Admin, tok.Name, tok.Hash, tok.Description, formatTime(tok.Created))
 	if err != nil {
 		return fmt.Errorf("create token: %w", err)
 	}

@@ -957,6 +957,7 @@ func testTokens(t *testing.T, open Opener) {
 	tokens := []store.Token{
 		{ID: "t1", App: app, Hash: []byte{0, 1, 2, 255}, Description: "Entra", Created: at(0)},
 		{ID: "t2", App: other, Hash: []byte{9}, Description: "", Created: at(1)},
+		{ID: "t3", Admin: true, Name: "Alice Admin", Hash: []byte{7, 7}, Description: "console", Created: at(2)},
 	}
 	seed := func(t *testing.T) store.Store {
 		s := fresh(t, open)
@@ -1047,7 +1048,7 @@ func testTokens(t *testing.T, open Opener) {
 }
 
 func sameToken(a, b store.Token) bool {
-	return a.ID == b.ID && a.App == b.App && slices.Equal(a.Hash, b.Hash) && a.Description == b.Description &&
+	return a.ID == b.ID && a.App == b.App && a.Admin == b.Admin && a.Name == b.Name && slices.Equal(a.Hash, b.Hash) && a.Description == b.Description &&
 		a.Created.Equal(b.Created) && sameTime(a.LastUsed, b.LastUsed) && sameTime(a.Revoked, b.Revoked)
 }
 

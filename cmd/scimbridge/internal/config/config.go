@@ -19,6 +19,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/scimbridge/scimbridge/adapters/profile"
+	"github.com/scimbridge/scimbridge/adapters/reconcile"
 	"github.com/scimbridge/scimbridge/scim"
 	"github.com/scimbridge/scimbridge/scim/compat"
 )
@@ -46,6 +47,8 @@ type Config struct {
 	MaxRequestBytes int64 `yaml:"max_request_bytes"`
 	Log             Log   `yaml:"log"`
 	Apps            []App `yaml:"apps"`
+	// Webhooks receive notifications (see webhooks.go).
+	Webhooks []Webhook `yaml:"webhooks"`
 
 	// Path is the file the configuration was read from.
 	Path string `yaml:"-"`
@@ -68,6 +71,9 @@ type App struct {
 	// Override is the app's changes to its profile: roles, role rules,
 	// runbooks, deadlines and so on, as keys of the app itself.
 	Override profile.Override `yaml:",inline"`
+	// Import names the columns of the app's user export that an import
+	// reads; a column left out is found by its usual names.
+	Import reconcile.Columns `yaml:"import"`
 
 	// Rules is DisableRules checked: the rules that apply to the app.
 	Rules compat.Set `yaml:"-"`
@@ -143,6 +149,9 @@ func Parse(path string, data []byte, profiles []string) (*Config, error) {
 	}
 	c.Path = path
 	if err := c.check(positions(&doc), profiles); err != nil {
+		return nil, err
+	}
+	if err := c.checkWebhooks(&doc); err != nil {
 		return nil, err
 	}
 	return &c, nil
@@ -383,6 +392,9 @@ func (c *Config) check(w where, profiles []string) error {
 			return c.errorf(w.app(i, "disable_rules"), "app %q: disable_rules: %v", a.Name, err)
 		}
 		a.Rules = rules
+		if err := a.Import.Check(); err != nil {
+			return c.errorf(w.setting(i, []string{"import"}), "app %q: import: %v", a.Name, err)
+		}
 	}
 	return nil
 }
