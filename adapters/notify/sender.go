@@ -287,8 +287,16 @@ func (s *Sender) round(ctx context.Context, id int64) {
 	}
 	wg.Wait()
 
-	sentTo := slices.Clone(n.SentTo)
-	attempted, lastErr, next := false, "", time.Time{}
+	p := queue.Progress{Attempts: n.Attempts, SentTo: slices.Clone(n.SentTo)}
+	if slices.ContainsFunc(results, func(r result) bool { return !r.waited }) {
+		p.Attempts++
+	}
+	// A webhook that failed is tried again after the notification's
+	// backoff and its own, whichever is later; one that only waited, as
+	// soon as it is free, so that a busy receiver is not held back by a
+	// failing one.
+	retry := now.Add(s.backoff(p.Attempts))
+	var next time.Time
 	earliest := func(t time.Time) {
 		if next.IsZero() || t.Before(next) {
 			next = t
@@ -299,32 +307,25 @@ func (s *Sender) round(ctx context.Context, id int64) {
 		case r.waited:
 			earliest(r.ready)
 		case r.err == nil:
-			attempted = true
-			sentTo = append(sentTo, r.h.key)
+			p.SentTo = append(p.SentTo, r.h.key)
 			r.h.succeeded()
 			s.log.Debug("webhook delivered", "webhook", r.h.label, "event", n.Kind, "notification", n.ID)
 		default:
-			attempted = true
-			lastErr = r.h.label + ": " + r.err.Error()
-			earliest(r.h.failed(now, r.retryAfter, s.backoff))
+			p.Error = r.h.label + ": " + r.err.Error()
+			earliest(later(r.h.failed(now, r.retryAfter, s.backoff), retry))
 		}
 	}
-	p := queue.Progress{Attempts: n.Attempts, SentTo: sentTo, Error: lastErr}
-	if attempted {
-		p.Attempts++
-	}
 	switch {
-	case len(sentTo) == len(n.SentTo)+len(pending):
+	case len(p.SentTo) == len(n.SentTo)+len(pending):
 		s.record(ctx, n, func(ctx context.Context, q queue.Queue) error { return q.MarkDelivered(ctx, n.ID, now, p) })
-	case lastErr != "" && p.Attempts >= s.opt.MaxAttempts:
+	case p.Error != "" && p.Attempts >= s.opt.MaxAttempts:
 		s.log.Error("webhook delivery failed; giving up", "event", n.Kind, "notification", n.ID,
-			"attempts", p.Attempts, "error", lastErr)
+			"attempts", p.Attempts, "error", p.Error)
 		s.record(ctx, n, func(ctx context.Context, q queue.Queue) error { return q.MarkFailed(ctx, n.ID, time.Time{}, p) })
 	default:
-		if lastErr != "" {
-			next = later(next, now.Add(s.backoff(p.Attempts)))
+		if p.Error != "" {
 			s.log.Warn("webhook delivery failed; retrying", "event", n.Kind, "notification", n.ID,
-				"attempts", p.Attempts, "error", lastErr, "next_attempt", next)
+				"attempts", p.Attempts, "error", p.Error, "next_attempt", next)
 		}
 		s.record(ctx, n, func(ctx context.Context, q queue.Queue) error { return q.MarkFailed(ctx, n.ID, next, p) })
 	}
