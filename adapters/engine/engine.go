@@ -104,7 +104,7 @@ func (e *Engine) Dispatch(ctx context.Context) (int, error) {
 			return err
 		}
 		for _, u := range touched {
-			if err := e.replan(ctx, tx, u.app, u.id, System, "change from the IdP"); err != nil {
+			if err := e.replan(ctx, tx, u.app, u.id, System, "a change from the IdP"); err != nil {
 				return fmt.Errorf("plan user %s of app %s: %w", u.id, u.app, err)
 			}
 		}
@@ -156,7 +156,7 @@ func (e *Engine) touched(ctx context.Context, tx store.Tx, events []store.Event)
 
 // desired derives what the IdP wants of user id's account.
 func desired(ctx context.Context, tx store.Reader, p *profile.Profile, app, id string) (account.Desired, store.User, error) {
-	u, err := tx.GetUser(ctx, app, id, store.Load{Groups: true})
+	u, err := tx.GetUser(ctx, app, id, store.Load{Groups: true, State: true})
 	if errors.Is(err, store.ErrNotFound) {
 		return account.Desired{}, store.User{}, nil
 	}
@@ -242,7 +242,7 @@ func (e *Engine) replan(ctx context.Context, tx store.Tx, app, id, actor, reason
 	}
 	for _, t := range d.Cancel {
 		if _, err := q.Move(ctx, t.ID, queue.Change{To: task.Cancelled, Actor: actor,
-			Reason: "no longer needed: the IdP's change undid it before anyone acted"}); err != nil {
+			Reason: "no longer needed after " + reason}); err != nil {
 			return err
 		}
 	}
@@ -261,7 +261,12 @@ func (e *Engine) replan(ctx context.Context, tx store.Tx, app, id, actor, reason
 	if !want.Exists {
 		return nil
 	}
-	return tx.SetUserState(ctx, app, id, store.UserState{ProvisioningState: string(acct.State), PendingActions: open})
+	// The last login is the import's and the SSO side's to set; keep it.
+	st := store.UserState{ProvisioningState: string(acct.State), PendingActions: open}
+	if u.State != nil {
+		st.LastLogin = u.State.LastLogin
+	}
+	return tx.SetUserState(ctx, app, id, st)
 }
 
 // notRejected leaves out of actions the one an approver last rejected:

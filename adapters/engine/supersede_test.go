@@ -4,11 +4,13 @@ import (
 	"context"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/scimbridge/scimbridge/adapters/account"
 	"github.com/scimbridge/scimbridge/adapters/profile"
 	"github.com/scimbridge/scimbridge/adapters/queue"
 	"github.com/scimbridge/scimbridge/adapters/task"
+	"github.com/scimbridge/scimbridge/scim/store"
 )
 
 // roleByGroups is People.ai with a role per group and no approvals, so
@@ -159,4 +161,26 @@ func TestSupersession(t *testing.T) {
 		w.dispatch()
 		w.wantTasks("hal create User_(Standard) superseded", "hal create Admin rejected", "hal create User_(Standard) open")
 	})
+}
+
+// TestReplanKeepsLastLogin: planning rewrites the state the IdP sees but
+// not the last login, which logins and imports record.
+func TestReplanKeepsLastLogin(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t, roleByGroups(t))
+	u := w.createUser("ivy")
+	w.dispatch()
+	at := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	err := w.db.Update(ctx, func(tx store.Tx) error {
+		return tx.SetUserState(ctx, "peopleai", u, store.UserState{ProvisioningState: "pending", PendingActions: 1, LastLogin: &at})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.patchUser(u, `[{"op":"replace","path":"title","value":"Rep"}]`)
+	w.dispatch()
+	ext := w.scim("GET", "/Users/"+u, "", http.StatusOK)["urn:scimbridge:params:scim:schemas:extension:2.0:User"].(map[string]any)
+	if ext["lastLogin"] != "2026-11-30T09:00:00Z" || ext["provisioningState"] != "pending" {
+		t.Errorf("extension after a replan: %v", ext)
+	}
 }
