@@ -37,7 +37,7 @@ type env struct {
 func commands() []command {
 	return []command{
 		{"serve", "run the SCIM server", runServe},
-		{"token", "create, list and revoke SCIM bearer tokens", runToken},
+		{"token", "create, list and revoke SCIM and admin bearer tokens", runToken},
 		{"events", "show the change events of an app", runEvents},
 		{"tasks", "list and work the manual tasks of the queue", runTasks},
 		{"accounts", "list the accounts scimbridge keeps per app and user", runAccounts},
