@@ -12,11 +12,13 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/scimbridge/scimbridge/adapters/engine"
 	"github.com/scimbridge/scimbridge/adapters/plan"
 	"github.com/scimbridge/scimbridge/adapters/profile"
 	"github.com/scimbridge/scimbridge/adapters/queue"
+	"github.com/scimbridge/scimbridge/adapters/reconcile"
 	"github.com/scimbridge/scimbridge/adapters/task"
 	"github.com/scimbridge/scimbridge/scim"
 	"github.com/scimbridge/scimbridge/scim/store/sqlite"
@@ -245,6 +247,43 @@ func TestPeopleAILifecycle(t *testing.T) {
 		"alice delete - open",
 		"dave create User_(Standard) cancelled",
 	)
+
+	// The admins finish the work; People.ai's export confirms it.
+	for _, done := range []struct{ user, kind string }{{"bob", "set_role"}, {"carol", "deactivate"}, {"alice", "delete"}} {
+		if _, err := w.eng.Done(ctx, w.taskOf(done.user, done.kind).ID, "it-admin", "done in the console", ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	doneAt := time.Now()
+	export := "Email,Status,Role\nbob@example.com,active,Admin\ncarol@example.com,inactive,User (Standard)\n"
+	res := w.previewCSV(export, reconcile.Snapshot, doneAt.Add(time.Minute))
+	if err := w.eng.Import(ctx, "peopleai", res, "it-admin"); err != nil {
+		t.Fatal(err)
+	}
+	w.wantTasks(
+		"alice create User_(Standard) verified",
+		"bob create User_(Standard) verified",
+		"carol create User_(Standard) verified",
+		"bob set_role Admin verified",
+		"carol deactivate User_(Standard) verified",
+		"alice delete - verified",
+		"dave create User_(Standard) cancelled",
+	)
+
+	// A later export, past the grace period, contradicts the deactivation
+	// and shows an account nobody assigned: the work is reopened and the
+	// orphan reported.
+	export = "Email,Status,Role\nbob@example.com,active,Admin\ncarol@example.com,active,User (Standard)\nmallory@example.com,active,Admin\n"
+	res = w.previewCSV(export, reconcile.Snapshot, doneAt.Add(48*time.Hour))
+	if err := w.eng.Import(ctx, "peopleai", res, "it-admin"); err != nil {
+		t.Fatal(err)
+	}
+	if got := w.taskOf("carol", "deactivate").Status; got != task.Open {
+		t.Errorf("carol's deactivation is %s after the contradicting export, want open again", got)
+	}
+	if drift := w.openDrift(); !slices.ContainsFunc(drift, func(d string) bool { return strings.Contains(d, "mallory") }) {
+		t.Errorf("open drift %q lacks the orphan", drift)
+	}
 
 	// Replaying every event under another cursor changes nothing.
 	before := w.tasks()
