@@ -651,17 +651,15 @@ func (s *server) fail(r *http.Request) (any, error) {
 	})
 }
 
+// reject takes an optional note: a refusal need not say why, though it
+// should.
 func (s *server) reject(r *http.Request) (any, error) {
 	var b noteBody
 	if err := decode(r, &b); err != nil {
 		return nil, err
 	}
-	n, err := note(b.Note)
-	if err != nil {
-		return nil, err
-	}
 	return s.move(r, func(ctx context.Context, id int64, actor string) (task.Task, error) {
-		return s.cfg.Engine.Reject(ctx, id, actor, n)
+		return s.cfg.Engine.Reject(ctx, id, actor, strings.TrimSpace(b.Note))
 	})
 }
 

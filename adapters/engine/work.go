@@ -66,13 +66,15 @@ func (e *Engine) Approve(ctx context.Context, id int64, actor string) (task.Task
 	return e.report(ctx, id, queue.Change{To: task.Open, Actor: actor, Reason: "approved"}, nil)
 }
 
-// Reject refuses task id, which waited for approval. The action is not
-// planned again until the IdP asks for something else.
+// Reject refuses task id, which waited for approval; note, which may be
+// empty, says why. The action is not planned again until the IdP asks
+// for something else.
 func (e *Engine) Reject(ctx context.Context, id int64, actor, note string) (task.Task, error) {
-	if note == "" {
-		return task.Task{}, ErrNoteRequired
+	reason := "rejected"
+	if note != "" {
+		reason += ": " + note
 	}
-	return e.report(ctx, id, queue.Change{To: task.Rejected, Actor: actor, Note: note, Reason: "rejected: " + note}, nil)
+	return e.report(ctx, id, queue.Change{To: task.Rejected, Actor: actor, Note: note, Reason: reason}, nil)
 }
 
 // report moves a task, runs then (if any) on the moved task, and

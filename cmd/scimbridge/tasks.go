@@ -27,7 +27,7 @@ const tasksUsage = `Usage:
   scimbridge tasks done    [-config FILE] [-as NAME] -note TEXT [-evidence TEXT] ID
   scimbridge tasks fail    [-config FILE] [-as NAME] -note TEXT ID
   scimbridge tasks approve [-config FILE] [-as NAME] ID
-  scimbridge tasks reject  [-config FILE] [-as NAME] -note TEXT ID
+  scimbridge tasks reject  [-config FILE] [-as NAME] [-note TEXT] ID
 
 A task is one step an admin performs in an app's console. "done" is what
 an admin reports; "verified" is what scimbridge confirmed. Every command
@@ -254,14 +254,17 @@ func tasksReport(ctx context.Context, e *env, verb string, args []string) error 
 		"done":    "Usage: scimbridge tasks done [-config FILE] [-as NAME] -note TEXT [-evidence TEXT] ID\n\nReports a task done in the app. The note is required.\n",
 		"fail":    "Usage: scimbridge tasks fail [-config FILE] [-as NAME] -note TEXT ID\n\nReports that a task could not be done, and why; the step is queued again.\n",
 		"approve": "Usage: scimbridge tasks approve [-config FILE] [-as NAME] ID\n\nApproves a task that waits for approval; it opens. The requester cannot approve.\n",
-		"reject":  "Usage: scimbridge tasks reject [-config FILE] [-as NAME] -note TEXT ID\n\nRefuses a task that waits for approval, and says why.\n",
+		"reject":  "Usage: scimbridge tasks reject [-config FILE] [-as NAME] [-note TEXT] ID\n\nRefuses a task that waits for approval; -note says why.\n",
 	}[verb]
 	fs := flagSet(e, "tasks "+verb, usage)
 	cfgFlag := configFlag(fs)
 	as := actorFlag(fs)
 	var note, evidence *string
-	if verb == "done" || verb == "fail" || verb == "reject" {
+	switch verb {
+	case "done", "fail":
 		note = fs.String("note", "", "what was done or what went wrong (required)")
+	case "reject":
+		note = fs.String("note", "", "why the request is refused")
 	}
 	if verb == "done" {
 		evidence = fs.String("evidence", "", "a link or reference that shows it was done")
@@ -274,7 +277,7 @@ func tasksReport(ctx context.Context, e *env, verb string, args []string) error 
 	if err != nil {
 		return err
 	}
-	if note != nil && strings.TrimSpace(*note) == "" {
+	if note != nil && strings.TrimSpace(*note) == "" && verb != "reject" {
 		return usageError{"-note is required"}
 	}
 	actor, err := actorName(e, *as)
