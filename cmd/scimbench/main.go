@@ -63,17 +63,20 @@ traffic goes to 127.0.0.1.
                                             to a new value; expects 200
       PATCH /Groups add 50 members          PATCH adding 50 loaded users that are     p99 < 25 ms
       (1k, 10k and 20k members), 1 client   not members; expects 204, a new ETag      at each size
+      dispatch burst (last; see 4.)         -burst POST /Users of new users as fast   outbox lag
+                                            as the clients go; expects 201            p99 < 1 s
 
-    The PATCH /Groups scenarios run last, on one client, on one group of
-    their own: it is created empty and grown to each size before that
-    scenario's warm-up, 250 members a PATCH (sizes scale down with -users
-    below 100000). Each measured add is followed by an unmeasured PATCH
-    removing the same users, so every add meets the same group size;
-    req/s counts the adds. After the runs the group must be back at its
-    size. The report compares their p99s: flat across sizes shows that a
-    membership change costs in the members changed only. A PATCH run ends
-    after -duration or 150 adds (3000 requests for PATCH /Users),
-    whichever comes first, which keeps the benchmark short.
+    The PATCH /Groups scenarios run last but for the dispatch burst, on
+    one client, on one group of their own: it is created empty and grown
+    to each size before that scenario's warm-up, 250 members a PATCH
+    (sizes scale down with -users below 100000). Each measured add is
+    followed by an unmeasured PATCH removing the same users, so every add
+    meets the same group size; req/s counts the adds. After the runs the
+    group must be back at its size. The report compares their p99s: flat
+    across sizes shows that a membership change costs in the members
+    changed only. A PATCH run ends after -duration or 150 adds (3000
+    requests for PATCH /Users), whichever comes first, which keeps the
+    benchmark short.
 
     Every response's status is checked (200, or 201 for POST, 204 for
     PATCH /Groups, whose new ETag is checked too). Every 100th response of
@@ -82,7 +85,32 @@ traffic goes to 127.0.0.1.
     excluded); the id asked for, created or patched, and the new title.
     Anything unexpected, including transport errors, counts as an error,
     warm-up included; a scenario with errors fails.
- 4. It samples the server's VmRSS from /proc/<pid>/status every 200ms for
+ 4. The dispatch burst measures the engine that "serve" runs beside the
+    SCIM API: it reads the change-event outbox (table scim_events, whose
+    seq only grows) and dispatches each event (replans the user's account
+    and queues tasks), advancing its cursor (table scim_event_cursors,
+    consumer "engine") in the same transaction. scimbench reads max(seq)
+    and the cursor in one statement, so from one snapshot, from the
+    server's database file opened read-only. It waits up to 120s for the
+    engine to catch up with the events of the load and of the rows before
+    (cursor = max(seq)), then creates -burst users (userNames
+    burst00042@example.com) on -concurrency closed-loop clients, sampling
+    max(seq) and the cursor every 10ms until the cursor reaches the
+    burst's last event, for at most 120s after the last create. A burst
+    the engine does not finish in time fails, as does a failed create.
+    The burst runs once; in its row, the req/s column is events
+    dispatched per second and the p50 and p99 columns are outbox lags:
+      events/s    the burst's events over the time from the first create
+                  until a sample saw the cursor at the last of them;
+                  "drained" is how long after the last create that was.
+      outbox lag  at each sample: how long the oldest event not yet
+                  dispatched had been in the outbox, counted from the
+                  first sample at which max(seq) passed the cursor; 0
+                  when every event was dispatched. The row shows its p50
+                  and p99 (and max) over the samples from the first
+                  create to the end, nearest-rank; the resolution is the
+                  sampling period.
+ 5. It samples the server's VmRSS from /proc/<pid>/status every 200ms for
     the whole benchmark (Linux only) and reads VmHWM at the end. Target:
     < 200 MB (10^6 bytes), judged on the larger of the two.
 
@@ -117,6 +145,7 @@ type options struct {
 	keep        bool
 	quick       bool
 	only        string
+	burst       int
 }
 
 func main() {
@@ -167,8 +196,9 @@ func parseFlags(args []string, stdout io.Writer) (options, error) {
 	fs.DurationVar(&o.duration, "duration", 5*time.Second, "length of each measured run")
 	fs.IntVar(&o.runs, "runs", 5, "measured runs per scenario")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (config, database, server.log) and print its path")
-	fs.StringVar(&o.only, "only", "", "run only the scenarios whose names contain this text (the load always runs)")
-	fs.BoolVar(&o.quick, "quick", false, "a fast check: -users 2000 -groups 200 -runs 2 -duration 2s, for whichever of those are not given")
+	fs.StringVar(&o.only, "only", "", `run only the scenarios whose names contain this text, such as "dispatch" for the dispatch burst (the load always runs)`)
+	fs.IntVar(&o.burst, "burst", 10000, "users the dispatch burst creates")
+	fs.BoolVar(&o.quick, "quick", false, "a fast check: -users 2000 -groups 200 -runs 2 -duration 2s -burst 1000, for whichever of those are not given")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(stdout, usageText)
@@ -202,6 +232,9 @@ func applyQuick(fs *flag.FlagSet, o *options) {
 	if !set["duration"] {
 		o.duration = 2 * time.Second
 	}
+	if !set["burst"] {
+		o.burst = 1000
+	}
 }
 
 func (o options) check() error {
@@ -220,6 +253,8 @@ func (o options) check() error {
 		return errors.New("-duration must be positive")
 	case o.runs < 1:
 		return errors.New("-runs must be at least 1")
+	case o.burst < 1:
+		return errors.New("-burst must be at least 1")
 	}
 	return nil
 }
@@ -262,7 +297,7 @@ func bench(ctx context.Context, o options, cmdline string, stdout, progress io.W
 	fmt.Fprintf(progress, "%s serving at %s (pid %d)\n", version, srv.origin, srv.pid())
 
 	sampler := startRSSSampler(srv.pid())
-	rep, err := measure(ctx, newAPI(hc, srv.origin, srv.token), o, progress)
+	rep, err := measure(ctx, newAPI(hc, srv.origin, srv.token), srv.dbPath, o, progress)
 	mem := sampler.finish()
 	if err != nil {
 		if ctx.Err() == nil {
@@ -276,8 +311,10 @@ func bench(ctx context.Context, o options, cmdline string, stdout, progress io.W
 	return rep.print(stdout), nil
 }
 
-// measure loads the data and runs every scenario.
-func measure(ctx context.Context, a *api, o options, progress io.Writer) (report, error) {
+// measure loads the data and runs every scenario, then the dispatch
+// burst; dbPath is the server's database, where the burst reads the
+// outbox.
+func measure(ctx context.Context, a *api, dbPath string, o options, progress io.Writer) (report, error) {
 	ds := newDataset()
 	data, err := loadData(ctx, a, ds, o, progress)
 	if err != nil {
@@ -293,6 +330,15 @@ func measure(ctx context.Context, a *api, o options, progress io.Writer) (report
 			return report{}, fmt.Errorf("scenario %s: %w", sc.name, err)
 		}
 		rep.summaries = append(rep.summaries, s)
+	}
+	// Last: it waits for the engine to dispatch the events of everything
+	// before it.
+	if strings.Contains(dispatchName, o.only) {
+		d, err := runDispatchBurst(ctx, a, ds, dbPath, o, progress)
+		if err != nil {
+			return report{}, fmt.Errorf("%s: %w", dispatchName, err)
+		}
+		rep.dispatch = &d
 	}
 	return rep, nil
 }

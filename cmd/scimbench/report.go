@@ -57,6 +57,7 @@ type report struct {
 	serverVersion string
 	data          *loaded
 	summaries     []summary
+	dispatch      *dispatchResult // nil when -only left it out
 	mem           memory
 	server        stopResult
 	total         time.Duration
@@ -104,6 +105,9 @@ func (r report) table(w io.Writer) bool {
 			s.name, s.medianRPS(), slices.Min(rps), slices.Max(rps), ms(s.medianP50()), ms(s.medianP99()),
 			s.errors(), s.target, result)
 	}
+	if r.dispatch != nil {
+		passed = r.dispatchRow(w) && passed
+	}
 	memOK := r.mem.err == nil && r.mem.peak() < rssLimit
 	result := "pass"
 	if !memOK {
@@ -119,8 +123,58 @@ func loadRow(w io.Writer, name string, p phase) {
 		name, p.elapsed.Seconds(), p.rate(), ms(percentile(p.latencies, 50)), ms(percentile(p.latencies, 99)))
 }
 
+// dispatchRow prints the dispatch burst's row: its rate column is events
+// dispatched per second and its latency columns are outbox lags.
+func (r report) dispatchRow(w io.Writer) bool {
+	d := r.dispatch
+	result := "pass"
+	if !d.met() {
+		result = "**FAIL**"
+	}
+	target := fmt.Sprintf("lag p99 < %g s", maxOutboxLagP99.Seconds())
+	if d.problem != "" || d.done == 0 {
+		fmt.Fprintf(w, "| %s: not measured, see below | — | — | — | — | %d | %s | %s |\n", dispatchName, d.errors, target, result)
+		return false
+	}
+	fmt.Fprintf(w, "| %s: %d POST /Users by %d clients at %.0f/s; events dispatched/s and outbox lag (max %s ms), drained %.2f s after the last create | %.0f | — | %s | %s | %d | %s | %s |\n",
+		dispatchName, r.opts.burst, r.opts.concurrency, d.createRate(), ms(d.lagMax()), d.drain().Seconds(),
+		d.rate(), ms(d.lagP50()), ms(d.lagP99()), d.errors, target, result)
+	return d.met()
+}
+
+// dispatchNote explains the dispatch burst's row.
+func (r report) dispatchNote(w io.Writer) {
+	d := r.dispatch
+	if d == nil {
+		return
+	}
+	fmt.Fprintf(w, "\nDispatch burst: before it, the engine had %d events left from the load and the rows above, and caught up in %.1f s.\n", d.backlog, d.caughtUp.Seconds())
+	if d.creates > 0 {
+		fmt.Fprintf(w, "- %d creates in %.1f s (%.0f/s), p50 %s ms, p99 %s ms, %d errors.\n",
+			d.creates, d.lastAck.Seconds(), d.createRate(), ms(percentile(d.latencies, 50)), ms(percentile(d.latencies, 99)), d.errors)
+	}
+	if n := len(d.samples); n > 1 {
+		end := d.samples[n-1]
+		fmt.Fprintf(w, "- %d events; %d were still to dispatch when the last create was answered. Outbox sampled %d times, every %.1f ms on average.\n",
+			d.events, d.backlogAtAck, n, float64(end.at)/float64(n-1)/float64(time.Millisecond))
+	}
+	if d.done > 0 {
+		fmt.Fprintf(w, "- The engine dispatched them in %.2f s from the first create (%.0f events/s) and finished %.2f s after the last.\n",
+			d.done.Seconds(), d.rate(), d.drain().Seconds())
+		fmt.Fprintf(w, "- Outbox lag, per sample: p50 %s ms, p99 %s ms, max %s ms.\n", ms(d.lagP50()), ms(d.lagP99()), ms(d.lagMax()))
+	}
+	if d.problem != "" {
+		fmt.Fprintf(w, "- **%s**\n", d.problem)
+	}
+	for _, e := range d.examples {
+		fmt.Fprintf(w, "- error: %s\n", e)
+	}
+}
+
 func (r report) notes(w io.Writer) {
-	fmt.Fprintf(w, "\nRuns (req/s, p99 ms):\n")
+	if len(r.summaries) > 0 { // -only may leave only the dispatch burst
+		fmt.Fprintf(w, "\nRuns (req/s, p99 ms):\n")
+	}
 	for _, s := range r.summaries {
 		var runs []string
 		for _, run := range s.runs {
@@ -129,6 +183,7 @@ func (r report) notes(w io.Writer) {
 		fmt.Fprintf(w, "- %s: %s\n", s.name, strings.Join(runs, ", "))
 	}
 	r.groupPatchNote(w)
+	r.dispatchNote(w)
 	for _, s := range r.summaries {
 		if s.errors() == 0 {
 			continue

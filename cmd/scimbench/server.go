@@ -36,6 +36,7 @@ type server struct {
 	keep    bool
 	out     io.Writer // for notes such as where the kept directory is
 	logPath string
+	dbPath  string // the server's SQLite database
 	origin  string // http://127.0.0.1:PORT
 	token   string
 	cmd     *exec.Cmd
@@ -84,7 +85,8 @@ func startServer(ctx context.Context, binary string, keep bool, hc *http.Client,
 	if err != nil {
 		return nil, fmt.Errorf("temporary directory: %w", err)
 	}
-	s := &server{dir: dir, keep: keep, out: out, logPath: filepath.Join(dir, "server.log"), exited: make(chan struct{})}
+	s := &server{dir: dir, keep: keep, out: out, logPath: filepath.Join(dir, "server.log"),
+		dbPath: filepath.Join(dir, "bench.db"), exited: make(chan struct{})}
 	if err := s.start(ctx, binary, hc); err != nil {
 		s.stop()
 		return nil, err
@@ -99,7 +101,7 @@ func (s *server) start(ctx context.Context, binary string, hc *http.Client) erro
 	}
 	s.origin = fmt.Sprintf("http://127.0.0.1:%d", port)
 	cfgPath := filepath.Join(s.dir, "scimbridge.yaml")
-	if err := writeConfig(cfgPath, port, filepath.Join(s.dir, "bench.db")); err != nil {
+	if err := writeConfig(cfgPath, port, s.dbPath); err != nil {
 		return err
 	}
 	s.token, err = runCommand(ctx, binary, "token", "create", "-config", cfgPath, "-app", appName)
