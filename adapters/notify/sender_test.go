@@ -346,12 +346,14 @@ func TestHangingReceiverDoesNotBlockOthers(t *testing.T) {
 		t.Errorf("the fast receiver got %d requests for %d notifications", got, len(ids))
 	}
 	// Stopping recorded what the cut round achieved, and the cut request
-	// is no failure: every notification has reached the fast receiver
-	// (once: see above) and still waits for the slow one, with no error
-	// against it.
+	// is no failure: every notification still waits for the slow one,
+	// with no error against it. The fast receiver's delivery is recorded,
+	// unless the stop came between its answer and the record; then it is
+	// sent again later (delivery is at least once).
 	for _, id := range ids {
 		n := notification(t, db, id)
-		if !n.Delivered.IsZero() || n.NextAttempt.IsZero() || n.LastError != "" || !slices.Equal(n.SentTo, []string{hooks[1].Key()}) {
+		sent := slices.Equal(n.SentTo, []string{hooks[1].Key()}) || (id == ids[len(ids)-1] && len(n.SentTo) == 0)
+		if !n.Delivered.IsZero() || n.NextAttempt.IsZero() || n.LastError != "" || !sent {
 			t.Errorf("notification %d after stop: delivered %v, next %v, error %q, sent to %v", n.ID, n.Delivered, n.NextAttempt, n.LastError, n.SentTo)
 		}
 	}
