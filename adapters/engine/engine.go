@@ -129,12 +129,17 @@ func (e *Engine) touched(ctx context.Context, tx store.Tx, events []store.Event)
 		}
 	}
 	for _, ev := range events {
-		if _, ok := e.apps[ev.App]; !ok {
+		cfg, ok := e.apps[ev.App]
+		if !ok {
 			continue // an app no longer configured
 		}
+		// Membership decides nothing but roles by group: an app without
+		// group rules has nothing to replan when members come and go.
+		byGroup := len(cfg.Profile.Rules.Groups) > 0
 		switch {
 		case ev.ResourceType == "User":
 			add(ev.App, ev.ResourceID)
+		case !byGroup:
 		case ev.MemberID != "":
 			add(ev.App, ev.MemberID)
 		case ev.Type == store.GroupRenamed || ev.Type == store.GroupUpdated:
