@@ -24,6 +24,10 @@ import (
 	"github.com/scimbridge/scimbridge/scim/store/sqlite"
 )
 
+// batchTime bounds the work of one dispatch transaction, during which
+// SCIM writes wait for the single writer.
+const batchTime = 10 * time.Millisecond
+
 // Consumer is the engine's default name on the outbox cursor.
 const Consumer = "engine"
 
@@ -74,7 +78,7 @@ func (e *Engine) Run(ctx context.Context, interval time.Duration) error {
 				e.log.Error("dispatching change events failed; retrying", "error", err)
 				break
 			}
-			if n < e.batch {
+			if n == 0 {
 				break
 			}
 		}
@@ -99,17 +103,30 @@ func (e *Engine) Dispatch(ctx context.Context) (int, error) {
 		if err != nil || len(events) == 0 {
 			return err
 		}
-		touched, err := e.touched(ctx, tx, events)
-		if err != nil {
-			return err
-		}
-		for _, u := range touched {
-			if err := e.replan(ctx, tx, u.app, u.id, System, "a change from the IdP"); err != nil {
-				return fmt.Errorf("plan user %s of app %s: %w", u.id, u.app, err)
+		// SCIM writes wait while this transaction runs: stop after
+		// batchTime of work and mark only the events handled so far.
+		start := time.Now()
+		done := map[userKey]bool{}
+		for _, ev := range events {
+			touched, err := e.touched(ctx, tx, []store.Event{ev})
+			if err != nil {
+				return err
+			}
+			for _, u := range touched {
+				if done[u] {
+					continue
+				}
+				done[u] = true
+				if err := e.replan(ctx, tx, u.app, u.id, System, "a change from the IdP"); err != nil {
+					return fmt.Errorf("plan user %s of app %s: %w", u.id, u.app, err)
+				}
+			}
+			n++
+			if time.Since(start) > batchTime {
+				break
 			}
 		}
-		n = len(events)
-		return tx.MarkProcessed(ctx, e.consumer, events[len(events)-1].Seq)
+		return tx.MarkProcessed(ctx, e.consumer, events[n-1].Seq)
 	})
 	return n, err
 }
