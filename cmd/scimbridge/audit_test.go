@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -82,20 +81,8 @@ webhooks:
 	}
 	token := strings.TrimSpace(stdout)
 
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	var logs lockedBuffer
-	exited := make(chan error, 1)
-	go func() {
-		e := &env{stdout: io.Discard, stderr: &logs, getenv: func(k string) string { return environ[k] }}
-		if code := run(ctx, e, []string{"serve", "-config", cfg}); code != 0 {
-			exited <- fmt.Errorf("exit %d", code)
-			return
-		}
-		exited <- nil
-	}()
-	base := "http://" + addr
-	waitHealthy(t, base, exited, &logs)
+	srv := serveInProcess(t, cfg, addr, environ)
+	base := srv.base
 	req, _ := http.NewRequest("POST", base+"/apps/peopleai/scim/v2/Users", strings.NewReader(
 		`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"jane@example.com","active":true}`))
 	req.Header.Set("Authorization", "Bearer "+token)
@@ -109,7 +96,7 @@ webhooks:
 		t.Fatalf("create: status %d", res.StatusCode)
 	}
 
-	got := hooks.wait(t, "task.opened", &logs)
+	got := hooks.wait(t, "task.opened", srv.logs)
 	opened := got[0]
 	if !notify.Verify([]byte(secret), opened.body, opened.signature) || opened.delivery == "" {
 		t.Errorf("task.opened request: signature %q, delivery %q", opened.signature, opened.delivery)
@@ -134,24 +121,16 @@ webhooks:
 	if code, _, stderr := runCLI(t, environ, "tasks", "fail", "-config", cfg, "-note", "no licence left", id); code != 0 {
 		t.Fatalf("tasks fail: exit %d: %s", code, stderr)
 	}
-	got = hooks.wait(t, "task.failed", &logs)
+	got = hooks.wait(t, "task.failed", srv.logs)
 	for _, r := range got {
 		if r.event == "task.failed" && !strings.Contains(string(r.body), `"note":"no licence left"`) {
 			t.Errorf("task.failed body: %s", r.body)
 		}
 	}
-	if strings.Contains(logs.String(), secret) {
+	if strings.Contains(srv.logs.String(), secret) {
 		t.Error("the webhook secret is in the server log")
 	}
-	cancel()
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Fatalf("serve: %v\n%s", err, logs.String())
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatalf("serve did not stop\n%s", logs.String())
-	}
+	srv.stop()
 
 	code, stdout, stderr = runCLI(t, environ, "audit", "-config", cfg, "-user", "JANE@example.com")
 	if code != 0 {

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // runCLI runs the command line in-process.
@@ -216,4 +218,44 @@ func TestVersion(t *testing.T) {
 			t.Errorf("%v: exit %d %q", args, code, stdout)
 		}
 	}
+}
+
+// served is "scimbridge serve" running in-process on a test's config.
+type served struct {
+	base string
+	logs *lockedBuffer
+	stop func() // cancels the server and fails the test unless it exits cleanly
+}
+
+// serveInProcess runs serve with cfg, listening on addr, until stop or the
+// end of the test, and waits until it is healthy.
+func serveInProcess(t *testing.T, cfg, addr string, environ map[string]string) served {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	logs := &lockedBuffer{}
+	exited := make(chan error, 1)
+	go func() {
+		e := &env{stdout: io.Discard, stderr: logs, getenv: func(k string) string { return environ[k] }}
+		if code := run(ctx, e, []string{"serve", "-config", cfg}); code != 0 {
+			exited <- fmt.Errorf("exit %d", code)
+			return
+		}
+		exited <- nil
+	}()
+	t.Cleanup(cancel)
+	s := served{base: "http://" + addr, logs: logs}
+	waitHealthy(t, s.base, exited, logs)
+	s.stop = func() {
+		t.Helper()
+		cancel()
+		select {
+		case err := <-exited:
+			if err != nil {
+				t.Fatalf("serve: %v\n%s", err, logs.String())
+			}
+		case <-time.After(15 * time.Second):
+			t.Fatalf("serve did not stop\n%s", logs.String())
+		}
+	}
+	return s
 }

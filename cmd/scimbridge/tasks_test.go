@@ -1,10 +1,8 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -35,20 +33,8 @@ apps:
 	}
 	token := strings.TrimSpace(stdout)
 
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	var logs lockedBuffer
-	exited := make(chan error, 1)
-	go func() {
-		e := &env{stdout: io.Discard, stderr: &logs, getenv: func(k string) string { return environ[k] }}
-		if code := run(ctx, e, []string{"serve", "-config", cfg}); code != 0 {
-			exited <- fmt.Errorf("exit %d", code)
-			return
-		}
-		exited <- nil
-	}()
-	base := "http://" + addr
-	waitHealthy(t, base, exited, &logs)
+	srv := serveInProcess(t, cfg, addr, environ)
+	base := srv.base
 	for _, name := range []string{"jane@example.com", "boss@admins.example.com"} {
 		req, _ := http.NewRequest("POST", base+"/apps/peopleai/scim/v2/Users", strings.NewReader(
 			`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"`+name+`","active":true}`))
@@ -74,7 +60,7 @@ apps:
 		json.Unmarshal([]byte(stdout), &list)
 	}
 	if len(list) != 2 {
-		t.Fatalf("tasks after two creates: %v\n%s", list, logs.String())
+		t.Fatalf("tasks after two creates: %v\n%s", list, srv.logs.String())
 	}
 	byUser := map[string]map[string]any{}
 	for _, tk := range list {
@@ -125,13 +111,5 @@ apps:
 		}
 	}
 
-	cancel()
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Fatalf("serve: %v\n%s", err, logs.String())
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatalf("serve did not stop\n%s", logs.String())
-	}
+	srv.stop()
 }
