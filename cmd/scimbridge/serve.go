@@ -28,7 +28,8 @@ Runs the SCIM server: one SCIM 2.0 endpoint per configured app at
 <public_url>/apps/<app>/scim/v2/, the admin JSON API under
 <public_url>/api/v1/ (for admin tokens: "scimbridge token create -admin"),
 and GET /healthz. Beside it, the engine turns each change the IdP makes
-into the work the app needs (tasks for admins: see "scimbridge tasks").
+into the work the app needs (tasks for admins: see "scimbridge tasks"),
+flags overdue tasks, and sends notifications to the configured webhooks.
 Stops cleanly on SIGINT or SIGTERM, finishing the requests in flight.
 `
 
