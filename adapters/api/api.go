@@ -14,7 +14,6 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -297,11 +296,9 @@ func page(r *http.Request) (after int64, limit int, err error) {
 	return after, limit, nil
 }
 
-// paginate returns the items of list (in ascending key order) after
-// after, at most limit of them, and the key to continue after when more
-// remain (0 when none do).
-func paginate[T any](list []T, key func(T) int64, after int64, limit int) ([]T, int64) {
-	list = list[sort.Search(len(list), func(i int) bool { return key(list[i]) > after }):]
+// trimPage cuts a list read with limit+1 rows down to limit, and
+// returns the key to continue after when there were more (0 when not).
+func trimPage[T any](list []T, limit int, key func(T) int64) ([]T, int64) {
 	if len(list) <= limit {
 		return list, 0
 	}
@@ -354,27 +351,22 @@ func (s *server) appJSON(ctx context.Context, name string, a engine.App) (App, e
 		j.Accounts[string(st)] = 0
 	}
 	q := s.queue()
-	accounts, err := q.Accounts(ctx, name)
+	accounts, err := q.CountAccounts(ctx, name)
 	if err != nil {
 		return App{}, err
 	}
-	for _, acct := range accounts {
-		j.Accounts[string(acct.State)]++
+	for st, n := range accounts {
+		j.Accounts[string(st)] = n
 	}
-	now := s.cfg.Now()
+	counts, err := q.CountTasks(ctx, name, s.cfg.Now())
+	if err != nil {
+		return App{}, err
+	}
 	for _, st := range pendingStatuses {
-		list, err := q.Tasks(ctx, queue.Filter{App: name, Status: st})
-		if err != nil {
-			return App{}, err
-		}
-		j.Tasks.ByStatus[string(st)] = len(list)
-		j.Tasks.Pending += len(list)
-		for _, t := range list {
-			if t.Overdue(now) {
-				j.Tasks.Overdue++
-			}
-		}
+		j.Tasks.ByStatus[string(st)] = counts.ByStatus[st]
+		j.Tasks.Pending += counts.ByStatus[st]
 	}
+	j.Tasks.Overdue = counts.Overdue
 	return j, nil
 }
 
@@ -496,9 +488,10 @@ func (s *server) listTasks(r *http.Request) (any, error) {
 	}
 	q := r.URL.Query()
 	status := q.Get("status")
-	f := queue.Filter{App: app, UserID: q.Get("user")}
+	f := queue.Filter{App: app, UserID: q.Get("user"), After: after, Limit: limit + 1}
 	switch {
 	case status == "pending":
+		f.Pending = true
 	case status == "" || task.Known(task.Status(status)):
 		f.Status = task.Status(status)
 	default:
@@ -508,10 +501,7 @@ func (s *server) listTasks(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if status == "pending" {
-		list = slices.DeleteFunc(list, func(t task.Task) bool { return !t.Status.Pending() })
-	}
-	list, next := paginate(list, func(t task.Task) int64 { return t.ID }, after, limit)
+	list, next := trimPage(list, limit, func(t task.Task) int64 { return t.ID })
 	now := s.cfg.Now()
 	out := taskPage{Tasks: make([]Task, len(list)), NextAfter: next}
 	for i, t := range list {
@@ -548,15 +538,13 @@ func (s *server) getTask(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	trail, err := s.queue().Audit(r.Context(), t.App, t.UserID)
+	trail, err := s.queue().AuditOf(r.Context(), queue.AuditFilter{App: t.App, UserID: t.UserID, TaskID: t.ID})
 	if err != nil {
 		return nil, err
 	}
 	out := taskDetail{Task: TaskJSON(t, s.cfg.Now()), History: []AuditEntry{}}
 	for _, e := range trail {
-		if e.TaskID == t.ID {
-			out.History = append(out.History, AuditJSON(e))
-		}
+		out.History = append(out.History, AuditJSON(e.AuditEntry))
 	}
 	return out, nil
 }
@@ -679,14 +667,15 @@ func (s *server) audit(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	trail, err := s.queue().Audit(r.Context(), app, r.URL.Query().Get("user"))
+	trail, err := s.queue().AuditOf(r.Context(), queue.AuditFilter{App: app, UserID: r.URL.Query().Get("user"),
+		After: after, Limit: limit + 1})
 	if err != nil {
 		return nil, err
 	}
-	trail, next := paginate(trail, func(e queue.AuditEntry) int64 { return e.Seq }, after, limit)
+	trail, next := trimPage(trail, limit, func(e queue.AuditRecord) int64 { return e.Seq })
 	out := auditPage{Entries: make([]AuditEntry, len(trail)), NextAfter: next}
 	for i, e := range trail {
-		out.Entries[i] = AuditJSON(e)
+		out.Entries[i] = AuditJSON(e.AuditEntry)
 	}
 	return out, nil
 }

@@ -14,6 +14,13 @@ type AuditFilter struct {
 	// User is a user's SCIM id or, case-insensitively, the user name of
 	// their account (in any app, unless App is set).
 	User string
+	// UserID is a user's SCIM id, exactly.
+	UserID string
+	TaskID int64
+	// After and Limit page by seq: only entries with a greater seq, at
+	// most Limit of them (0: no limit).
+	After int64
+	Limit int
 }
 
 // AuditRecord is an entry of the audit trail with the user name of the
@@ -41,14 +48,33 @@ func (q Queue) AuditOf(ctx context.Context, f AuditFilter) ([]AuditRecord, error
 			(SELECT app, user_id FROM adapter_accounts WHERE user_name = ? COLLATE NOCASE))`)
 		args = append(args, f.User, f.User)
 	}
+	for _, c := range []struct {
+		cond string
+		val  any
+		set  bool
+	}{
+		{"au.user_id = ?", f.UserID, f.UserID != ""},
+		{"au.task_id = ?", f.TaskID, f.TaskID != 0},
+		{"au.seq > ?", f.After, f.After > 0},
+	} {
+		if c.set {
+			where = append(where, c.cond)
+			args = append(args, c.val)
+		}
+	}
 	clause := ""
 	if len(where) > 0 {
 		clause = "WHERE " + strings.Join(where, " AND ")
 	}
+	clause += " ORDER BY au.seq"
+	if f.Limit > 0 {
+		clause += " LIMIT ?"
+		args = append(args, f.Limit)
+	}
 	rows, err := q.sql.Query(ctx, `SELECT au.seq, au.time, au.actor, au.app, au.user_id, au.task_id, au.what,
 		au.from_state, au.to_state, au.reason, COALESCE(ac.user_name, '')
 		FROM adapter_audit au LEFT JOIN adapter_accounts ac ON ac.app = au.app AND ac.user_id = au.user_id
-		`+clause+` ORDER BY au.seq`, args...)
+		`+clause, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read audit: %w", err)
 	}

@@ -109,6 +109,13 @@ var migrations = []string{
 		resolved TEXT,
 		PRIMARY KEY (app, email, kind)
 	) WITHOUT ROWID;`,
+
+	// Pages of one app's tasks and audit trail come out of these in id
+	// order, so that a page costs its own rows rather than a sort of all.
+	`CREATE INDEX adapter_tasks_app ON adapter_tasks(app);
+	CREATE INDEX adapter_tasks_app_status ON adapter_tasks(app, status);
+	CREATE INDEX adapter_audit_app ON adapter_audit(app);
+	CREATE INDEX adapter_audit_task ON adapter_audit(task_id) WHERE task_id IS NOT NULL;`,
 }
 
 // Migrate creates or updates the queue's tables.
@@ -298,7 +305,7 @@ func (q Queue) Task(ctx context.Context, id int64) (task.Task, error) {
 // Pending returns the tasks of user in app that still wait for someone,
 // oldest first.
 func (q Queue) Pending(ctx context.Context, app, userID string) ([]task.Task, error) {
-	return q.list(ctx, `WHERE app = ? AND user_id = ? AND status IN ('awaiting_approval', 'open', 'claimed') ORDER BY id`, app, userID)
+	return q.list(ctx, `WHERE app = ? AND user_id = ? AND `+pendingSQL+` ORDER BY id`, app, userID)
 }
 
 // LastClosed returns the newest task of user in app that no longer waits
@@ -315,7 +322,14 @@ func (q Queue) LastClosed(ctx context.Context, app, userID string) (t task.Task,
 type Filter struct {
 	App    string
 	Status task.Status
-	UserID string
+	// Pending selects the tasks that wait for someone (awaiting approval,
+	// open or claimed); it cannot be combined with Status.
+	Pending bool
+	UserID  string
+	// After and Limit page by id: only tasks with a greater id, at most
+	// Limit of them (0: no limit).
+	After int64
+	Limit int
 }
 
 // Tasks lists the tasks that f selects, oldest first.
@@ -330,11 +344,81 @@ func (q Queue) Tasks(ctx context.Context, f Filter) ([]task.Task, error) {
 			args = append(args, c.val)
 		}
 	}
+	if f.Pending {
+		where = append(where, pendingSQL)
+	}
+	if f.After > 0 {
+		where = append(where, "id > ?")
+		args = append(args, f.After)
+	}
 	clause := "ORDER BY id"
 	if len(where) > 0 {
 		clause = "WHERE " + strings.Join(where, " AND ") + " " + clause
 	}
+	if f.Limit > 0 {
+		clause += " LIMIT ?"
+		args = append(args, f.Limit)
+	}
 	return q.list(ctx, clause, args...)
+}
+
+const pendingSQL = "status IN ('awaiting_approval', 'open', 'claimed')"
+
+// TaskCounts is how many tasks of an app there are in each status, and
+// how many of the pending ones are past their deadline.
+type TaskCounts struct {
+	ByStatus map[task.Status]int
+	Overdue  int
+}
+
+// CountTasks counts the tasks of app without reading them.
+func (q Queue) CountTasks(ctx context.Context, app string, now time.Time) (TaskCounts, error) {
+	c := TaskCounts{ByStatus: map[task.Status]int{}}
+	rows, err := q.sql.Query(ctx, `SELECT status, COUNT(*) FROM adapter_tasks WHERE app = ? GROUP BY status`, app)
+	if err != nil {
+		return c, fmt.Errorf("count tasks: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			st task.Status
+			n  int
+		)
+		if err := rows.Scan(&st, &n); err != nil {
+			return c, fmt.Errorf("count tasks: %w", err)
+		}
+		c.ByStatus[st] = n
+	}
+	if err := rows.Err(); err != nil {
+		return c, fmt.Errorf("count tasks: %w", err)
+	}
+	err = q.sql.QueryRow(ctx, `SELECT COUNT(*) FROM adapter_tasks WHERE app = ? AND `+pendingSQL+` AND due IS NOT NULL AND due < ?`,
+		app, formatTime(now)).Scan(&c.Overdue)
+	if err != nil {
+		return c, fmt.Errorf("count overdue tasks: %w", err)
+	}
+	return c, nil
+}
+
+// CountAccounts counts the accounts of app by state.
+func (q Queue) CountAccounts(ctx context.Context, app string) (map[account.State]int, error) {
+	rows, err := q.sql.Query(ctx, `SELECT state, COUNT(*) FROM adapter_accounts WHERE app = ? GROUP BY state`, app)
+	if err != nil {
+		return nil, fmt.Errorf("count accounts: %w", err)
+	}
+	defer rows.Close()
+	out := map[account.State]int{}
+	for rows.Next() {
+		var (
+			st account.State
+			n  int
+		)
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, fmt.Errorf("count accounts: %w", err)
+		}
+		out[st] = n
+	}
+	return out, rows.Err()
 }
 
 func (q Queue) list(ctx context.Context, clause string, args ...any) ([]task.Task, error) {
@@ -413,27 +497,13 @@ type AuditEntry struct {
 // Audit returns the audit trail of app (all apps when ""), of one user
 // when userID is set, oldest first.
 func (q Queue) Audit(ctx context.Context, app, userID string) ([]AuditEntry, error) {
-	rows, err := q.sql.Query(ctx, `SELECT seq, time, actor, app, user_id, task_id, what, from_state, to_state, reason
-		FROM adapter_audit WHERE (? = '' OR app = ?) AND (? = '' OR user_id = ?) ORDER BY seq`, app, app, userID, userID)
+	list, err := q.AuditOf(ctx, AuditFilter{App: app, UserID: userID})
 	if err != nil {
-		return nil, fmt.Errorf("read audit: %w", err)
+		return nil, err
 	}
-	defer rows.Close()
-	var out []AuditEntry
-	for rows.Next() {
-		var (
-			e    AuditEntry
-			at   sql.NullString
-			task sql.NullInt64
-		)
-		if err := rows.Scan(&e.Seq, &at, &e.Actor, &e.App, &e.UserID, &task, &e.What, &e.From, &e.To, &e.Reason); err != nil {
-			return nil, fmt.Errorf("read audit: %w", err)
-		}
-		e.TaskID = task.Int64
-		if e.Time, err = parseTime(at); err != nil {
-			return nil, fmt.Errorf("read audit: %w", err)
-		}
-		out = append(out, e)
+	out := make([]AuditEntry, len(list))
+	for i, r := range list {
+		out[i] = r.AuditEntry
 	}
-	return out, rows.Err()
+	return out, nil
 }

@@ -109,7 +109,7 @@ func tasksList(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer db.Close()
-	f := queue.Filter{App: *app}
+	f := queue.Filter{App: *app, Pending: *status == "pending"}
 	if *status != "pending" {
 		f.Status = task.Status(*status)
 	}
@@ -120,9 +120,6 @@ func tasksList(ctx context.Context, e *env, args []string) error {
 	now := time.Now()
 	out := []api.Task{}
 	for _, t := range list {
-		if *status == "pending" && !t.Status.Pending() {
-			continue
-		}
 		out = append(out, api.TaskJSON(t, now))
 	}
 	if *asJSON {

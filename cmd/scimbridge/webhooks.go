@@ -16,8 +16,13 @@ import (
 // deadline.
 const overdueInterval = time.Minute
 
+// pruneInterval is how often processed change events older than the
+// retention are deleted.
+const pruneInterval = 10 * time.Minute
+
 // startNotifier starts, beside the server, the sender of webhook
-// notifications and the check for overdue tasks. Neither holds up the
+// notifications, the check for overdue tasks and the pruning of the
+// outbox. Neither holds up the
 // server or the engine: both only read and write the database. The
 // returned function stops them and waits; call it before the database
 // closes.
@@ -46,5 +51,9 @@ func startNotifier(cfg *config.Config, getenv func(string) string, db *sqlite.DB
 	wg.Add(2)
 	go func() { defer wg.Done(); sender.Run(ctx) }()
 	go func() { defer wg.Done(); eng.WatchOverdue(ctx, overdueInterval) }()
+	if cfg.Retention > 0 {
+		wg.Add(1)
+		go func() { defer wg.Done(); eng.WatchOutbox(ctx, cfg.Retention, pruneInterval) }()
+	}
 	return func() { cancel(); wg.Wait() }, nil
 }

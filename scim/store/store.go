@@ -107,6 +107,10 @@ type Tx interface {
 	// MarkProcessed records that consumer has processed the events up to
 	// and including seq. The cursor never moves back.
 	MarkProcessed(ctx context.Context, consumer string, seq int64) error
+	// PruneEvents deletes up to limit events older than before that every
+	// consumer has processed, oldest first, and returns how many went.
+	// With no consumer recorded yet it deletes nothing.
+	PruneEvents(ctx context.Context, before time.Time, limit int) (int, error)
 
 	// SetUserState records what the adapters know of the user's account
 	// in the downstream app. It does not change the user's version.

@@ -231,3 +231,20 @@ func (t *tx) MarkProcessed(ctx context.Context, consumer string, seq int64) erro
 	}
 	return nil
 }
+
+func (t *tx) PruneEvents(ctx context.Context, before time.Time, limit int) (int, error) {
+	// The seq bound keeps the delete on the primary key; the time bound
+	// only trims the end of that range.
+	res, err := t.q.exec(ctx, `DELETE FROM scim_events WHERE seq IN (
+		SELECT seq FROM scim_events
+		WHERE seq <= (SELECT min(seq) FROM scim_event_cursors) AND time < ?
+		ORDER BY seq LIMIT ?)`, formatTime(before), limit)
+	if err != nil {
+		return 0, fmt.Errorf("prune events: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("prune events: %w", err)
+	}
+	return int(n), nil
+}

@@ -400,6 +400,71 @@ func testEvents(t *testing.T, open Opener) {
 			t.Errorf("another consumer's cursor: %d, %v", seq, err)
 		}
 	})
+
+	t.Run("prune", func(t *testing.T) {
+		s := fresh(t, open)
+		old := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		var batch []store.Event
+		for i := range 10 {
+			at := old.Add(time.Duration(i) * time.Hour)
+			if i >= 8 {
+				at = old.AddDate(0, 6, 0) // recent
+			}
+			batch = append(batch, store.Event{App: app, Type: store.UserCreated, ResourceType: "User", ResourceID: fmt.Sprintf("u%d", i), Time: at})
+		}
+		update(t, s, func(tx store.Tx) error { return tx.AppendEvents(t.Context(), batch) })
+		cutoff := old.AddDate(0, 1, 0)
+		prune := func(limit int) int {
+			var n int
+			update(t, s, func(tx store.Tx) error {
+				var err error
+				n, err = tx.PruneEvents(t.Context(), cutoff, limit)
+				return err
+			})
+			return n
+		}
+		left := func() []string {
+			evs, err := s.Events(t.Context(), "", 0, 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			for _, e := range evs {
+				ids = append(ids, e.ResourceID)
+			}
+			return ids
+		}
+		steps := []struct {
+			name   string
+			mark   map[string]int // consumer → index of the last event it processed
+			limit  int
+			pruned int
+			first  string // the oldest event left
+		}{
+			{"no consumer yet keeps everything", nil, 100, 0, "u0"},
+			{"only what the slowest consumer processed", map[string]int{"a": 5, "b": 2}, 100, 3, "u3"},
+			{"at most limit at a time", map[string]int{"b": 7}, 2, 2, "u5"},
+			{"never what is too recent", map[string]int{"a": 9, "b": 9}, 100, 3, "u8"},
+		}
+		for _, st := range steps {
+			for consumer, i := range st.mark {
+				update(t, s, func(tx store.Tx) error { return tx.MarkProcessed(t.Context(), consumer, batch[i].Seq) })
+			}
+			if n := prune(st.limit); n != st.pruned {
+				t.Errorf("%s: pruned %d, want %d", st.name, n, st.pruned)
+			}
+			if ids := left(); len(ids) == 0 || ids[0] != st.first {
+				t.Errorf("%s: left %v, want them to start at %s", st.name, ids, st.first)
+			}
+		}
+		// A new event after pruning still gets a higher seq than any
+		// before it, so cursors stay meaningful.
+		next := []store.Event{{App: app, Type: store.UserCreated, ResourceType: "User", ResourceID: "u10"}}
+		update(t, s, func(tx store.Tx) error { return tx.AppendEvents(t.Context(), next) })
+		if next[0].Seq <= batch[9].Seq {
+			t.Errorf("seq %d after pruning, want above %d", next[0].Seq, batch[9].Seq)
+		}
+	})
 }
 
 func eventsEqual(a, b store.Event) bool {

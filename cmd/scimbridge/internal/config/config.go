@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -30,6 +31,9 @@ const (
 	DefaultDatabase        = "scimbridge.db"
 	DefaultMaxRequestBytes = 1 << 20
 	DefaultProfile         = "manual"
+	// DefaultOutboxRetention keeps processed change events a week, long
+	// enough to look back at what happened with scimbridge events tail.
+	DefaultOutboxRetention = 7 * 24 * time.Hour
 )
 
 // Config is the whole configuration file.
@@ -49,6 +53,11 @@ type Config struct {
 	Apps            []App `yaml:"apps"`
 	// Webhooks receive notifications (see webhooks.go).
 	Webhooks []Webhook `yaml:"webhooks"`
+	// OutboxRetention is how long processed change events are kept, as
+	// text ("168h"); "0" keeps them for ever. Retention holds the parsed
+	// value.
+	OutboxRetention string        `yaml:"outbox_retention"`
+	Retention       time.Duration `yaml:"-"`
 
 	// Path is the file the configuration was read from.
 	Path string `yaml:"-"`
@@ -338,6 +347,19 @@ func (c *Config) check(w where, profiles []string) error {
 	}
 	if !slices.Contains([]string{"auto", "text", "json"}, c.Log.Format) {
 		return c.errorf(w.key("log"), "log.format: %q is not one of auto, text, json", c.Log.Format)
+	}
+	c.Retention = DefaultOutboxRetention
+	if v := strings.TrimSpace(c.OutboxRetention); v != "" {
+		d, err := time.ParseDuration(v)
+		switch {
+		case err != nil:
+			return c.errorf(w.key("outbox_retention"), "outbox_retention: %q is not a duration such as 168h (or 0 to keep events for ever)", c.OutboxRetention)
+		case d < 0:
+			return c.errorf(w.key("outbox_retention"), "outbox_retention: %s must not be negative", v)
+		case d > 0 && d < time.Hour:
+			return c.errorf(w.key("outbox_retention"), "outbox_retention: %s is too short; keep processed events at least 1h", v)
+		}
+		c.Retention = d
 	}
 	if len(c.Apps) == 0 {
 		return c.errorf(w.key("apps"), "apps: configure at least one app, for example:\n  apps:\n    - name: acme\n      profile: manual")

@@ -40,6 +40,9 @@ func TestParseErrors(t *testing.T) {
 		{"unknown rule in a flow list", "apps:\n  - name: acme\n  - name: beta\n    disable_rules: [trailing-slash, nope]\n",
 			`cfg.yaml:4: app "beta": disable_rules: unknown normalisation rule "nope"`},
 		{"empty rule name", "apps:\n  - name: acme\n    disable_rules:\n      - ''\n", `cfg.yaml:4: app "acme": disable_rules: unknown normalisation rule ""`},
+		{"bad retention", "outbox_retention: a week\napps:\n  - name: acme\n", `cfg.yaml:1: outbox_retention: "a week" is not a duration`},
+		{"negative retention", "outbox_retention: -1h\napps:\n  - name: acme\n", `cfg.yaml:1: outbox_retention: -1h must not be negative`},
+		{"short retention", "outbox_retention: 5m\napps:\n  - name: acme\n", `cfg.yaml:1: outbox_retention: 5m is too short`},
 		{"disable_rules not a list", "apps:\n  - name: acme\n    disable_rules: trailing-slash\n", `cfg.yaml:3: cannot unmarshal`},
 	}
 	for _, c := range cases {
@@ -76,6 +79,18 @@ func TestDefaults(t *testing.T) {
 	}
 	if c.MaxRequestBytes != DefaultMaxRequestBytes {
 		t.Errorf("max_request_bytes = %d", c.MaxRequestBytes)
+	}
+	if c.Retention != DefaultOutboxRetention {
+		t.Errorf("outbox retention = %s", c.Retention)
+	}
+	for _, r := range []struct {
+		text string
+		want time.Duration
+	}{{"0", 0}, {"24h", 24 * time.Hour}} {
+		c, err := Parse("x.yaml", []byte("outbox_retention: "+r.text+"\napps:\n  - name: acme\n"), profiles)
+		if err != nil || c.Retention != r.want {
+			t.Errorf("outbox_retention: %s → %v, %v; want %s", r.text, c.Retention, err, r.want)
+		}
 	}
 }
 
