@@ -7,6 +7,7 @@ package profile
 
 import (
 	"bytes"
+	"cmp"
 	"embed"
 	"errors"
 	"fmt"
@@ -77,6 +78,21 @@ type Profile struct {
 	Description string
 	// Executor carries out the profile's actions: ExecutorManual.
 	Executor string
+	// Adapter plans the app's actions: AdapterManual or AdapterJIT.
+	Adapter string
+	// JITRole is the role a just-in-time app gives an account at its
+	// first login.
+	JITRole string
+	// SimulateLogin makes scimbridge create a just-in-time account by
+	// posting an SSO login for the user to the app, instead of waiting
+	// for the user's own.
+	SimulateLogin bool
+	// Modules are the licensed modules whose seats are counted; each
+	// role names the modules it takes a seat of.
+	Modules []Module
+	// ReclaimAfter is how long an assigned account may go without a
+	// login before its seat counts as reclaimable.
+	ReclaimAfter time.Duration
 	// SingleRole says that a user holds one role in the app; use Role
 	// rather than RolesFor to pick it.
 	SingleRole bool
@@ -151,6 +167,14 @@ type Override struct {
 	Verification string `yaml:"verification"`
 	// GracePeriod replaces the grace period when not empty (a Go duration).
 	GracePeriod string `yaml:"grace_period"`
+	// Seats sets the seat limit of modules of the profile.
+	Seats []SeatLimit `yaml:"seats"`
+	// SimulateLogin, when set, says whether scimbridge simulates a
+	// just-in-time account's first login.
+	SimulateLogin *bool `yaml:"simulate_login"`
+	// ReclaimAfter replaces how long without a login makes a seat
+	// reclaimable (a duration such as 2160h or 90d).
+	ReclaimAfter string `yaml:"reclaim_after"`
 }
 
 // KeyError is a problem with one setting of a profile or override. Path
@@ -209,6 +233,10 @@ func (p *Profile) clone() *Profile {
 	q.Deadlines = maps.Clone(p.Deadlines)
 	q.Assignee = maps.Clone(p.Assignee)
 	q.Approval = slices.Clone(p.Approval)
+	q.Modules = slices.Clone(p.Modules)
+	for i := range q.Roles {
+		q.Roles[i].Modules = slices.Clone(p.Roles[i].Modules)
+	}
 	q.Runbooks = make(map[ActionKind][]string, len(p.Runbooks))
 	for k, steps := range p.Runbooks {
 		q.Runbooks[k] = slices.Clone(steps)
@@ -273,6 +301,19 @@ func (p *Profile) apply(o Override) error {
 	if o.Verification != "" {
 		p.Verification = o.Verification
 	}
+	if o.SimulateLogin != nil {
+		p.SimulateLogin = *o.SimulateLogin
+	}
+	if o.ReclaimAfter != "" {
+		d, err := parseDuration(o.ReclaimAfter)
+		if err != nil {
+			return keyErr(err, "reclaim_after")
+		}
+		if d <= 0 {
+			return keyErrf([]string{"reclaim_after"}, "%s: must be positive", o.ReclaimAfter)
+		}
+		p.ReclaimAfter = d
+	}
 	if o.GracePeriod != "" {
 		d, err := parseDuration(o.GracePeriod)
 		if err != nil {
@@ -286,11 +327,19 @@ func (p *Profile) apply(o Override) error {
 	return nil
 }
 
+// parseDuration reads a Go duration, or a number of days such as "90d",
+// since deadlines and idle periods are often counted in days.
 func parseDuration(s string) (time.Duration, error) {
-	d, err := time.ParseDuration(strings.TrimSpace(s))
+	t := strings.TrimSpace(s)
+	if days, ok := strings.CutSuffix(t, "d"); ok {
+		if n, err := strconv.Atoi(days); err == nil && n >= 0 && n <= 36500 {
+			return time.Duration(n) * 24 * time.Hour, nil
+		}
+	}
+	d, err := time.ParseDuration(t)
 	if err != nil {
 		// time's message adds nothing an admin needs.
-		return 0, fmt.Errorf("%q is not a duration such as 24h or 90m", s)
+		return 0, fmt.Errorf("%q is not a duration such as 24h, 90m or 30d", s)
 	}
 	return d, nil
 }
@@ -304,6 +353,9 @@ func (p *Profile) validate(o Override) error {
 		return keyErrf([]string{"executor"}, "%q is not a known executor (known: %s)", p.Executor, ExecutorManual)
 	}
 	if err := p.checkRoles(); err != nil {
+		return err
+	}
+	if err := p.checkSeats(o); err != nil {
 		return err
 	}
 	// rolePath is where a bad role reference is blamed: on the key that
@@ -451,9 +503,12 @@ func Builtin() (map[string]*Profile, error) {
 // file is the YAML form of a built-in profile: what only a profile says,
 // and everything an app may override.
 type file struct {
-	Description string `yaml:"description"`
-	Executor    string `yaml:"executor"`
-	SingleRole  bool   `yaml:"single_role"`
+	Description string   `yaml:"description"`
+	Executor    string   `yaml:"executor"`
+	Adapter     string   `yaml:"adapter"`
+	JITRole     string   `yaml:"jit_role"`
+	Modules     []Module `yaml:"modules"`
+	SingleRole  bool     `yaml:"single_role"`
 	Override    `yaml:",inline"`
 }
 
@@ -469,11 +524,15 @@ func load(name string, data []byte) (*Profile, error) {
 		return nil, fmt.Errorf("profile %s: %w", name, keyErrf([]string{"description"}, "a profile needs a description"))
 	}
 	base := &Profile{
-		Name:        name,
-		Description: strings.TrimSpace(f.Description),
-		Executor:    f.Executor,
-		SingleRole:  f.SingleRole,
-		GracePeriod: DefaultGracePeriod,
+		Name:         name,
+		Description:  strings.TrimSpace(f.Description),
+		Executor:     f.Executor,
+		Adapter:      cmp.Or(f.Adapter, AdapterManual),
+		JITRole:      f.JITRole,
+		Modules:      f.Modules,
+		SingleRole:   f.SingleRole,
+		GracePeriod:  DefaultGracePeriod,
+		ReclaimAfter: DefaultReclaimAfter,
 	}
 	return base.With(f.Override)
 }

@@ -24,7 +24,7 @@ func builtin(t *testing.T, name string) *Profile {
 }
 
 func TestBuiltinProfilesLoadAndRender(t *testing.T) {
-	if got, want := Names(), []string{"manual", "peopleai"}; !slices.Equal(got, want) {
+	if got, want := Names(), []string{"manual", "peopleai", "sixsense"}; !slices.Equal(got, want) {
 		t.Fatalf("Names() = %v, want %v", got, want)
 	}
 	all, err := Builtin()
@@ -202,7 +202,7 @@ func TestWithErrors(t *testing.T) {
 		{"bad template", Override{Runbooks: map[ActionKind][]string{Create: {"Add {{.Email}"}}}, "runbooks.create[0]", "template: step"},
 		{"unknown field", Override{Runbooks: map[ActionKind][]string{Create: {"Add {{.Mail}}."}}}, "runbooks.create[0]", "can't evaluate field Mail"},
 		{"unknown function", Override{Runbooks: map[ActionKind][]string{Create: {"{{shout .Email}}"}}}, "runbooks.create[0]", `function "shout" not defined`},
-		{"bad deadline", Override{Deadlines: map[ActionKind]string{Create: "2 days"}}, "deadlines.create", `"2 days" is not a duration such as 24h or 90m`},
+		{"bad deadline", Override{Deadlines: map[ActionKind]string{Create: "2 days"}}, "deadlines.create", `"2 days" is not a duration such as 24h, 90m or 30d`},
 		{"zero deadline", Override{Deadlines: map[ActionKind]string{Create: "0s"}}, "deadlines.create", "must be positive"},
 		{"deadline of an unknown kind", Override{Deadlines: map[ActionKind]string{"remove": "1h"}}, "deadlines.remove", `unknown action kind "remove"`},
 		{"assignee of an unknown kind", Override{Assignees: map[ActionKind]string{"remove": "x"}}, "assignees.remove", `unknown action kind "remove"`},
@@ -286,7 +286,7 @@ runbooks:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Roles[1] != (Role{Name: "B", Description: "the second"}) || p.GracePeriod != DefaultGracePeriod || p.Deadlines[Create] != DefaultDeadline {
+	if !reflect.DeepEqual(p.Roles[1], Role{Name: "B", Description: "the second"}) || p.GracePeriod != DefaultGracePeriod || p.Deadlines[Create] != DefaultDeadline {
 		t.Errorf("loaded %+v", p)
 	}
 	cases := []struct{ name, yaml, want string }{
@@ -298,7 +298,7 @@ runbooks:
 		{"no roles", strings.Replace(ok, "roles: [A, {name: B, description: the second}]", "", 1), "roles: the app needs at least one role"},
 		{"missing runbook", strings.Replace(ok, "  delete: [x]\n", "", 1), "runbooks.delete: no steps"},
 		{"deadline not a duration", ok + "deadlines: {create: 3600}\n", `deadlines.create: "3600" is not a duration`},
-		{"role as a list", strings.Replace(ok, "roles: [A,", "roles: [[A],", 1), "a role is a name or {name, description}"},
+		{"role as a list", strings.Replace(ok, "roles: [A,", "roles: [[A],", 1), "a role is a name or {name, description, modules, single_holder}"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

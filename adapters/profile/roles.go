@@ -12,10 +12,16 @@ import (
 type Role struct {
 	Name        string
 	Description string
+	// Modules are the licensed modules whose seat the role takes.
+	Modules []string
+	// SingleHolder says that one user at most may hold the role (such as
+	// 6sense's Primary Administrator).
+	SingleHolder bool
 }
 
 // UnmarshalYAML reads a role written either as its name alone or as
-// {name, description}, so that a config file can list roles briefly.
+// {name, description, modules, single_holder}, so that a config file can
+// list roles briefly.
 func (r *Role) UnmarshalYAML(n *yaml.Node) error {
 	switch n.Kind {
 	case yaml.ScalarNode:
@@ -24,21 +30,31 @@ func (r *Role) UnmarshalYAML(n *yaml.Node) error {
 	case yaml.MappingNode:
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
-			if k.Value != "name" && k.Value != "description" {
-				return typeError(k.Line, "unknown key %q in a role (known: name, description)", k.Value)
-			}
-			if v.Kind != yaml.ScalarNode {
-				return typeError(v.Line, "a role's %s is text", k.Value)
-			}
-			if k.Value == "name" {
-				r.Name = v.Value
-			} else {
-				r.Description = v.Value
+			switch k.Value {
+			case "name", "description":
+				if v.Kind != yaml.ScalarNode {
+					return typeError(v.Line, "a role's %s is text", k.Value)
+				}
+				if k.Value == "name" {
+					r.Name = v.Value
+				} else {
+					r.Description = v.Value
+				}
+			case "modules":
+				if err := v.Decode(&r.Modules); err != nil {
+					return typeError(v.Line, "a role's modules are a list of module names")
+				}
+			case "single_holder":
+				if err := v.Decode(&r.SingleHolder); err != nil {
+					return typeError(v.Line, "single_holder is true or false")
+				}
+			default:
+				return typeError(k.Line, "unknown key %q in a role (known: name, description, modules, single_holder)", k.Value)
 			}
 		}
 		return nil
 	}
-	return typeError(n.Line, "a role is a name or {name, description}")
+	return typeError(n.Line, "a role is a name or {name, description, modules, single_holder}")
 }
 
 // typeError is a decoding error in yaml's own form, so that it is

@@ -1,6 +1,7 @@
 package profile
 
 import (
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -99,7 +100,11 @@ func TestRoleYAML(t *testing.T) {
 		{"mappings", "- name: Admin\n  description: all of it\n", []Role{{Name: "Admin", Description: "all of it"}}, ""},
 		{"unknown key", "- name: Admin\n  rank: 1\n", nil, `line 2: unknown key "rank" in a role`},
 		{"description not text", "- name: Admin\n  description: [a]\n", nil, "line 2: a role's description is text"},
-		{"a list", "- [Admin]\n", nil, "line 1: a role is a name or {name, description}"},
+		{"a list", "- [Admin]\n", nil, "line 1: a role is a name or {name, description, modules, single_holder}"},
+		{"modules and single holder", "- name: Primary\n  modules: [ABM, SI]\n  single_holder: true\n",
+			[]Role{{Name: "Primary", Modules: []string{"ABM", "SI"}, SingleHolder: true}}, ""},
+		{"modules not a list", "- name: Primary\n  modules: {a: b}\n", nil, "line 2: a role's modules are a list"},
+		{"single holder not a bool", "- name: Primary\n  single_holder: maybe\n", nil, "line 2: single_holder is true or false"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -111,7 +116,7 @@ func TestRoleYAML(t *testing.T) {
 				}
 				return
 			}
-			if err != nil || !slices.Equal(got, c.want) {
+			if err != nil || !reflect.DeepEqual(got, c.want) {
 				t.Errorf("got %+v, %v", got, err)
 			}
 		})
