@@ -18,8 +18,12 @@ const (
 	Deleted     State = "deleted"
 	// Absent: the user is not active in the IdP and never had an account.
 	Absent State = "absent"
-	// Blocked: the last attempt failed and nothing new is planned.
+	// Blocked: the last attempt failed and nothing new is planned, or
+	// the app has no seat for the role (BlockedReason says which).
 	Blocked State = "blocked"
+	// AwaitingLogin: a just-in-time app creates the account at the
+	// user's first SSO login, which has not happened yet.
+	AwaitingLogin State = "awaiting_login"
 )
 
 // Desired is what the IdP's assignment means for the account.
@@ -50,6 +54,12 @@ type Account struct {
 	Observed Observed
 	State    State
 	Updated  time.Time
+	// LastLogin is the user's last known sign-in to the app (zero when
+	// none is known).
+	LastLogin time.Time
+	// BlockedReason is why a blocked account is blocked, in the words the
+	// app would use.
+	BlockedReason string
 }
 
 // Settled returns the state of an account with no outstanding work.

@@ -335,7 +335,7 @@ type TaskCounts struct {
 // accountStates are listed in every app, with zeros, so that a dashboard
 // finds every key.
 var accountStates = []account.State{account.Pending, account.Active, account.Deactivated, account.Deleted,
-	account.Absent, account.Blocked}
+	account.Absent, account.Blocked, account.AwaitingLogin}
 
 var pendingStatuses = []task.Status{task.AwaitingApproval, task.Open, task.Claimed}
 

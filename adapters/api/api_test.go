@@ -362,7 +362,7 @@ func TestLists(t *testing.T) {
 		m := w.api("GET", "/apps/peopleai", "", 200)
 		counts, _ := json.Marshal(map[string]any{"accounts": m["accounts"], "tasks": m["tasks"],
 			"roles": summary(t, m["roles"], "name"), "defaultRole": m["defaultRole"]})
-		want := `{"accounts":{"absent":0,"active":0,"blocked":0,"deactivated":0,"deleted":0,"pending":3},` +
+		want := `{"accounts":{"absent":0,"active":0,"awaiting_login":0,"blocked":0,"deactivated":0,"deleted":0,"pending":3},` +
 			`"defaultRole":"User (Standard)","roles":["Admin","User (Standard)"],` +
 			`"tasks":{"byStatus":{"awaiting_approval":1,"claimed":0,"open":2},"overdue":0,"pending":3}}`
 		if string(counts) != want {

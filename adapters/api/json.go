@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"time"
 
 	"github.com/scimbridge/scimbridge/adapters/account"
@@ -31,13 +32,19 @@ type Task struct {
 	Created      time.Time `json:"created"`
 	Updated      time.Time `json:"updated"`
 	SupersededBy int64     `json:"supersededBy,omitempty"`
+	// Executor is "manual" for an admin's task, or the executor that
+	// carries it out by itself, with its attempts so far and last error.
+	Executor  string `json:"executor"`
+	Attempts  int    `json:"attempts,omitempty"`
+	LastError string `json:"lastError,omitempty"`
 }
 
 // TaskJSON returns t as JSON; now decides whether it is overdue.
 func TaskJSON(t task.Task, now time.Time) Task {
 	j := Task{ID: t.ID, App: t.App, Kind: t.Kind, Status: string(t.Status), UserID: t.UserID, UserName: t.UserName,
 		Role: t.Role, PreviousRole: t.PreviousRole, Assignee: t.Assignee, Overdue: t.Overdue(now), Steps: t.Steps,
-		Note: t.Note, Evidence: t.Evidence, By: t.By, Created: t.Created, Updated: t.Updated, SupersededBy: t.SupersededBy}
+		Note: t.Note, Evidence: t.Evidence, By: t.By, Created: t.Created, Updated: t.Updated, SupersededBy: t.SupersededBy,
+		Executor: cmp.Or(t.Executor, task.Manual), Attempts: t.Attempts, LastError: t.LastError}
 	if j.Steps == nil {
 		j.Steps = []string{}
 	}
@@ -60,6 +67,10 @@ type Account struct {
 	Source   string       `json:"observedSource,omitempty"`
 	At       *time.Time   `json:"observedAt,omitempty"`
 	Updated  time.Time    `json:"updated"`
+	// LastLogin is the last known sign-in to the app; BlockedReason why
+	// a blocked account is blocked.
+	LastLogin     *time.Time `json:"lastLogin,omitempty"`
+	BlockedReason string     `json:"blockedReason,omitempty"`
 }
 
 // AccountState is the desired or the observed side of an account.
@@ -79,6 +90,11 @@ func AccountJSON(a account.Account) Account {
 		at := a.Observed.At
 		j.At = &at
 	}
+	if !a.LastLogin.IsZero() {
+		at := a.LastLogin
+		j.LastLogin = &at
+	}
+	j.BlockedReason = a.BlockedReason
 	return j
 }
 

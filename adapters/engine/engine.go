@@ -7,6 +7,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -197,27 +198,55 @@ func desired(ctx context.Context, tx store.Reader, p *profile.Profile, app, id s
 }
 
 // replan brings the account of user id in app and its queue in line with
-// the shadow directory.
+// the shadow directory. When the app counts seats and the account is not
+// blocked, the blocked accounts of the app are planned again too, since
+// this one may have freed a seat.
 func (e *Engine) replan(ctx context.Context, tx store.Tx, app, id, actor, reason string) error {
+	state, err := e.replanOne(ctx, tx, app, id, actor, reason)
 	cfg, ok := e.apps[app]
-	if !ok {
-		return nil
+	if err != nil || !ok || state == account.Blocked || !cfg.Profile.Counted() {
+		return err
 	}
 	q, err := queueOf(tx)
 	if err != nil {
 		return err
 	}
-	want, u, err := desired(ctx, tx, cfg.Profile, app, id)
+	blocked, err := q.Blocked(ctx, app, cascadeLimit)
 	if err != nil {
 		return err
+	}
+	for _, other := range blocked {
+		if other == id {
+			continue
+		}
+		if _, err := e.replanOne(ctx, tx, app, other, actor, "a seat may be free after "+reason); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// replanOne replans one account and returns its new state.
+func (e *Engine) replanOne(ctx context.Context, tx store.Tx, app, id, actor, reason string) (account.State, error) {
+	cfg, ok := e.apps[app]
+	if !ok {
+		return "", nil
+	}
+	q, err := queueOf(tx)
+	if err != nil {
+		return "", err
+	}
+	want, u, err := desired(ctx, tx, cfg.Profile, app, id)
+	if err != nil {
+		return "", err
 	}
 	acct, found, err := q.Account(ctx, app, id)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if !found {
 		if !want.Exists {
-			return nil // created and deleted before anything was planned
+			return "", nil // created and deleted before anything was planned
 		}
 		acct = account.Account{App: app, UserID: id}
 	}
@@ -225,32 +254,39 @@ func (e *Engine) replan(ctx context.Context, tx store.Tx, app, id, actor, reason
 	if want.Exists {
 		f, err := userFields(u)
 		if err != nil {
-			return err
+			return "", err
 		}
 		acct.UserName, acct.Email = u.UserName, f.email
 	}
 	pending, err := q.Pending(ctx, app, id)
 	if err != nil {
-		return err
+		return "", err
 	}
 	actions, rejected, err := notRejected(ctx, q, app, id, cfg.Adapter.Plan(want, acct.Observed))
 	if err != nil {
-		return err
+		return "", err
+	}
+	actions, noSeat, err := e.checkSeats(ctx, q, cfg.Profile, acct, actions, pending)
+	if err != nil {
+		return "", err
 	}
 	d := plan.Decide(actions, pending)
 	var first int64
 	for _, a := range d.New {
-		t, err := e.newTask(cfg.Profile, acct, u, a)
+		t, err := e.newTask(cfg.Profile, acct, u, a, noSeat)
 		if err != nil {
-			return err
+			return "", err
 		}
 		if err := q.AddTask(ctx, &t, actor, reason); err != nil {
-			return err
+			return "", err
 		}
 		// Webhooks hear of the new task; enqueued in this transaction, so
-		// only if the task commits.
-		if _, err := q.EnqueueTask(ctx, queue.TaskOpened, t); err != nil {
-			return err
+		// only if the task commits. Work an executor does by itself
+		// concerns admins only if it comes to them.
+		if !t.Automatic() {
+			if _, err := q.EnqueueTask(ctx, queue.TaskOpened, t); err != nil {
+				return "", err
+			}
 		}
 		if first == 0 {
 			first = t.ID
@@ -259,36 +295,47 @@ func (e *Engine) replan(ctx context.Context, tx store.Tx, app, id, actor, reason
 	for _, t := range d.Supersede {
 		if _, err := q.Move(ctx, t.ID, queue.Change{To: task.Superseded, Actor: actor, SupersededBy: first,
 			Reason: fmt.Sprintf("replaced by task %d", first)}); err != nil {
-			return err
+			return "", err
 		}
 	}
 	for _, t := range d.Cancel {
 		if _, err := q.Move(ctx, t.ID, queue.Change{To: task.Cancelled, Actor: actor,
 			Reason: "no longer needed after " + reason}); err != nil {
-			return err
+			return "", err
 		}
 	}
 	open := len(d.Keep) + len(d.New)
+	acct.BlockedReason = noSeat
 	switch {
+	case noSeat != "":
+		acct.State = account.Blocked
 	case open > 0:
 		acct.State = account.Pending
 	case rejected:
 		acct.State = account.Blocked
 	default:
 		acct.State = account.Settled(acct.Observed, want)
+		if s, ok := cfg.Adapter.(plan.Settler); ok {
+			acct.State = s.Settle(want, acct.Observed)
+		}
 	}
 	if err := q.PutAccount(ctx, &acct, actor, reason); err != nil {
-		return err
+		return "", err
 	}
 	if !want.Exists {
-		return nil
+		return acct.State, nil
 	}
-	// The last login is the import's and the SSO side's to set; keep it.
+	// The last login is the import's and the SSO side's to set; keep the
+	// later of the account's and the user's.
 	st := store.UserState{ProvisioningState: string(acct.State), PendingActions: open}
 	if u.State != nil {
 		st.LastLogin = u.State.LastLogin
 	}
-	return tx.SetUserState(ctx, app, id, st)
+	if !acct.LastLogin.IsZero() && (st.LastLogin == nil || acct.LastLogin.After(*st.LastLogin)) {
+		at := acct.LastLogin
+		st.LastLogin = &at
+	}
+	return acct.State, tx.SetUserState(ctx, app, id, st)
 }
 
 // notRejected leaves out of actions the one an approver last rejected:
@@ -310,26 +357,37 @@ func notRejected(ctx context.Context, q queue.Queue, app, id string, actions []p
 	return out, rejected, nil
 }
 
-// newTask builds the task for action a on acct.
-func (e *Engine) newTask(p *profile.Profile, acct account.Account, u store.User, a plan.Action) (task.Task, error) {
+// newTask builds the task for action a on acct; noSeat is why the app
+// has no seat, for a FreeSeat action.
+func (e *Engine) newTask(p *profile.Profile, acct account.Account, u store.User, a plan.Action, noSeat string) (task.Task, error) {
 	f, err := userFields(u)
 	if err != nil {
 		return task.Task{}, err
 	}
 	userName := acct.UserName
-	steps, err := p.Render(a.Kind, profile.RunbookData{
+	// A FreeSeat task is due and assigned like the role change it waits for.
+	kind := a.Kind
+	var steps []string
+	if a.Kind == plan.FreeSeat {
+		kind = profile.SetRole
+		steps = freeSeatSteps(p, acct, a.Role, noSeat)
+	} else if steps, err = p.Render(a.Kind, profile.RunbookData{
 		App: acct.App, UserName: userName, Email: acct.Email, DisplayName: f.displayName,
 		GivenName: f.givenName, FamilyName: f.familyName, Role: a.Role, PreviousRole: a.PreviousRole,
-	})
-	if err != nil {
+	}); err != nil {
 		return task.Task{}, err
 	}
 	t := task.Task{
 		App: acct.App, UserID: acct.UserID, UserName: userName, Kind: string(a.Kind), Status: task.Open,
-		Role: a.Role, PreviousRole: a.PreviousRole, Steps: steps, Assignee: p.Assignee[a.Kind],
+		Role: a.Role, PreviousRole: a.PreviousRole, Steps: steps, Assignee: p.Assignee[kind],
+		Executor: cmp.Or(a.Executor, task.Manual),
 	}
-	if d := p.Deadlines[a.Kind]; d > 0 {
+	if d := p.Deadlines[kind]; d > 0 {
 		t.Due = e.now().Add(d)
+	}
+	if t.Automatic() {
+		t.Assignee = System
+		return t, nil
 	}
 	if p.NeedsApproval(a.Kind, a.Role) {
 		t.Status = task.AwaitingApproval

@@ -15,7 +15,18 @@ type Action struct {
 	Kind         profile.ActionKind
 	Role         string // the role the account must end with
 	PreviousRole string // the role it has now, for role changes
+	// Executor carries the action out; empty means an admin, by task.
+	Executor string
 }
+
+// FreeSeat is the action of an account that the app has no seat for: an
+// admin frees one or raises the limit. It is not an action in the app,
+// so profiles have no runbook for it.
+const FreeSeat profile.ActionKind = "free_seat"
+
+// ExecutorSAML makes a just-in-time app create an account by posting an
+// SSO login for the user to it.
+const ExecutorSAML = "saml"
 
 // Adapter plans actions for one kind of app. The core is Plan; abilities
 // some apps have (reassigning a leaver's items, restoring roles after a
@@ -47,6 +58,49 @@ func (Manual) Plan(d account.Desired, o account.Observed) []Action {
 		return []Action{{Kind: profile.SetRole, Role: d.Role, PreviousRole: o.Role}}
 	}
 	return nil
+}
+
+// Settler is an adapter that says itself where an account with no
+// outstanding work stands, instead of account.Settled.
+type Settler interface {
+	Settle(d account.Desired, o account.Observed) account.State
+}
+
+// JIT is the adapter of an app that creates an account at the user's
+// first SSO login, with Role, and cannot delete accounts: a leaver is
+// disabled. Until the login, the account waits; with Simulate, the
+// saml executor makes the login happen.
+type JIT struct {
+	Role     string
+	Simulate bool
+}
+
+// Plan asks for at most one action: the next step towards desired.
+func (j JIT) Plan(d account.Desired, o account.Observed) []Action {
+	switch {
+	case !d.Exists || !d.Active:
+		if o.Exists && o.Active {
+			return []Action{{Kind: profile.Deactivate, Role: o.Role}}
+		}
+	case !o.Exists:
+		if j.Simulate {
+			return []Action{{Kind: profile.Create, Role: j.Role, Executor: ExecutorSAML}}
+		}
+	case !o.Active:
+		return []Action{{Kind: profile.Reactivate, Role: d.Role, PreviousRole: o.Role}}
+	case o.Role != d.Role:
+		return []Action{{Kind: profile.SetRole, Role: d.Role, PreviousRole: o.Role}}
+	}
+	return nil
+}
+
+// Settle says that an assigned user without an account awaits their
+// first login.
+func (JIT) Settle(d account.Desired, o account.Observed) account.State {
+	if d.Exists && d.Active && !o.Exists {
+		return account.AwaitingLogin
+	}
+	return account.Settled(o, d)
 }
 
 // Decision is what becomes of an account's queue.

@@ -116,6 +116,19 @@ var migrations = []string{
 	CREATE INDEX adapter_tasks_app_status ON adapter_tasks(app, status);
 	CREATE INDEX adapter_audit_app ON adapter_audit(app);
 	CREATE INDEX adapter_audit_task ON adapter_audit(task_id) WHERE task_id IS NOT NULL;`,
+
+	// Just-in-time apps and seats: when the user last signed in to the
+	// app, and why an account is blocked. Tasks an executor carries out by
+	// itself (executor other than manual) keep their retry state.
+	`ALTER TABLE adapter_accounts ADD COLUMN last_login TEXT;
+	ALTER TABLE adapter_accounts ADD COLUMN blocked_reason TEXT NOT NULL DEFAULT '';
+	CREATE INDEX adapter_accounts_blocked ON adapter_accounts(app, updated) WHERE state = 'blocked';
+	ALTER TABLE adapter_tasks ADD COLUMN executor TEXT NOT NULL DEFAULT 'manual';
+	ALTER TABLE adapter_tasks ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE adapter_tasks ADD COLUMN next_attempt TEXT;
+	ALTER TABLE adapter_tasks ADD COLUMN last_error TEXT NOT NULL DEFAULT '';
+	CREATE INDEX adapter_tasks_automatic ON adapter_tasks(next_attempt)
+		WHERE executor <> 'manual' AND status = 'open';`,
 }
 
 // Migrate creates or updates the queue's tables.
@@ -155,20 +168,23 @@ func parseTime(s sql.NullString) (time.Time, error) {
 }
 
 const accountColumns = `app, user_id, user_name, email, state, desired_exists, desired_active, desired_role,
-	observed_exists, observed_active, observed_role, observed_source, observed_at, updated`
+	observed_exists, observed_active, observed_role, observed_source, observed_at, updated, last_login, blocked_reason`
 
 func scanAccount(sc interface{ Scan(...any) error }) (account.Account, error) {
 	var (
-		a           account.Account
-		at, updated sql.NullString
+		a                  account.Account
+		at, updated, login sql.NullString
 	)
 	err := sc.Scan(&a.App, &a.UserID, &a.UserName, &a.Email, &a.State,
 		&a.Desired.Exists, &a.Desired.Active, &a.Desired.Role,
-		&a.Observed.Exists, &a.Observed.Active, &a.Observed.Role, &a.Observed.Source, &at, &updated)
+		&a.Observed.Exists, &a.Observed.Active, &a.Observed.Role, &a.Observed.Source, &at, &updated, &login, &a.BlockedReason)
 	if err != nil {
 		return a, err
 	}
 	if a.Observed.At, err = parseTime(at); err != nil {
+		return a, err
+	}
+	if a.LastLogin, err = parseTime(login); err != nil {
 		return a, err
 	}
 	a.Updated, err = parseTime(updated)
@@ -213,17 +229,22 @@ func (q Queue) PutAccount(ctx context.Context, a *account.Account, actor, reason
 		return err
 	}
 	a.Updated = q.now()
-	_, err = q.sql.Exec(ctx, `INSERT INTO adapter_accounts(`+accountColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	_, err = q.sql.Exec(ctx, `INSERT INTO adapter_accounts(`+accountColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT(app, user_id) DO UPDATE SET user_name = excluded.user_name, email = excluded.email, state = excluded.state,
 			desired_exists = excluded.desired_exists, desired_active = excluded.desired_active, desired_role = excluded.desired_role,
 			observed_exists = excluded.observed_exists, observed_active = excluded.observed_active, observed_role = excluded.observed_role,
-			observed_source = excluded.observed_source, observed_at = excluded.observed_at, updated = excluded.updated`,
+			observed_source = excluded.observed_source, observed_at = excluded.observed_at, updated = excluded.updated,
+			last_login = excluded.last_login, blocked_reason = excluded.blocked_reason`,
 		a.App, a.UserID, a.UserName, a.Email, a.State, a.Desired.Exists, a.Desired.Active, a.Desired.Role,
-		a.Observed.Exists, a.Observed.Active, a.Observed.Role, a.Observed.Source, formatTime(a.Observed.At), formatTime(a.Updated))
+		a.Observed.Exists, a.Observed.Active, a.Observed.Role, a.Observed.Source, formatTime(a.Observed.At), formatTime(a.Updated),
+		formatTime(a.LastLogin), a.BlockedReason)
 	if err != nil {
 		return fmt.Errorf("store account: %w", err)
 	}
 	if !found || old.State != a.State {
+		if a.State == account.Blocked && a.BlockedReason != "" {
+			reason += ": " + a.BlockedReason
+		}
 		return q.audit(ctx, actor, a.App, a.UserID, 0, "account", string(old.State), string(a.State), reason)
 	}
 	return nil
@@ -243,17 +264,19 @@ func (q Queue) audit(ctx context.Context, actor, app, userID string, taskID int6
 }
 
 const taskColumns = `id, app, user_id, user_name, kind, status, role, previous_role, steps, assignee, due, created, updated,
-	note, evidence, by, superseded_by`
+	note, evidence, by, superseded_by, executor, attempts, next_attempt, last_error`
 
 func scanTask(sc interface{ Scan(...any) error }) (task.Task, error) {
 	var (
 		t                     task.Task
 		steps                 string
 		due, created, updated sql.NullString
+		next                  sql.NullString
 		supersededBy          sql.NullInt64
 	)
 	err := sc.Scan(&t.ID, &t.App, &t.UserID, &t.UserName, &t.Kind, &t.Status, &t.Role, &t.PreviousRole, &steps,
-		&t.Assignee, &due, &created, &updated, &t.Note, &t.Evidence, &t.By, &supersededBy)
+		&t.Assignee, &due, &created, &updated, &t.Note, &t.Evidence, &t.By, &supersededBy,
+		&t.Executor, &t.Attempts, &next, &t.LastError)
 	if err != nil {
 		return t, err
 	}
@@ -264,7 +287,7 @@ func scanTask(sc interface{ Scan(...any) error }) (task.Task, error) {
 	for _, f := range []struct {
 		s   sql.NullString
 		dst *time.Time
-	}{{due, &t.Due}, {created, &t.Created}, {updated, &t.Updated}} {
+	}{{due, &t.Due}, {created, &t.Created}, {updated, &t.Updated}, {next, &t.NextAttempt}} {
 		if *f.dst, err = parseTime(f.s); err != nil {
 			return t, fmt.Errorf("task %d: %w", t.ID, err)
 		}
@@ -280,10 +303,14 @@ func (q Queue) AddTask(ctx context.Context, t *task.Task, actor, reason string) 
 	}
 	t.Created = q.now()
 	t.Updated, t.By = t.Created, actor
+	if t.Executor == "" {
+		t.Executor = task.Manual
+	}
 	err = q.sql.QueryRow(ctx, `INSERT INTO adapter_tasks(app, user_id, user_name, kind, status, role, previous_role, steps,
-		assignee, due, created, updated, note, evidence, by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		assignee, due, created, updated, note, evidence, by, executor, next_attempt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		t.App, t.UserID, t.UserName, t.Kind, t.Status, t.Role, t.PreviousRole, string(steps),
-		t.Assignee, formatTime(t.Due), formatTime(t.Created), formatTime(t.Updated), t.Note, t.Evidence, t.By).Scan(&t.ID)
+		t.Assignee, formatTime(t.Due), formatTime(t.Created), formatTime(t.Updated), t.Note, t.Evidence, t.By,
+		t.Executor, formatTime(t.NextAttempt)).Scan(&t.ID)
 	if err != nil {
 		return fmt.Errorf("add task: %w", err)
 	}
@@ -506,4 +533,118 @@ func (q Queue) Audit(ctx context.Context, app, userID string) ([]AuditEntry, err
 		out[i] = r.AuditEntry
 	}
 	return out, nil
+}
+
+// ObservedRoles counts, by role, the active accounts of app in the app,
+// leaving out the account of exceptUser.
+func (q Queue) ObservedRoles(ctx context.Context, app, exceptUser string) (map[string]int, error) {
+	rows, err := q.sql.Query(ctx, `SELECT observed_role, COUNT(*) FROM adapter_accounts
+		WHERE app = ? AND user_id <> ? AND observed_exists = 1 AND observed_active = 1 GROUP BY observed_role`, app, exceptUser)
+	if err != nil {
+		return nil, fmt.Errorf("count roles: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var (
+			role string
+			n    int
+		)
+		if err := rows.Scan(&role, &n); err != nil {
+			return nil, fmt.Errorf("count roles: %w", err)
+		}
+		out[role] = n
+	}
+	return out, rows.Err()
+}
+
+// Grant is a pending task that gives a user a role, beside the role the
+// user's account has now ("" when it has none or is not active).
+type Grant struct {
+	UserID, Role, HeldRole string
+}
+
+// PendingGrants lists the pending tasks of app that give a role (create,
+// set_role, reactivate), leaving out those of exceptUser.
+func (q Queue) PendingGrants(ctx context.Context, app, exceptUser string) ([]Grant, error) {
+	rows, err := q.sql.Query(ctx, `SELECT t.user_id, t.role,
+			CASE WHEN a.observed_exists = 1 AND a.observed_active = 1 THEN a.observed_role ELSE '' END
+		FROM adapter_tasks t LEFT JOIN adapter_accounts a ON a.app = t.app AND a.user_id = t.user_id
+		WHERE t.app = ? AND t.user_id <> ? AND t.status IN ('awaiting_approval', 'open', 'claimed')
+			AND t.kind IN ('create', 'set_role', 'reactivate')`, app, exceptUser)
+	if err != nil {
+		return nil, fmt.Errorf("list grants: %w", err)
+	}
+	defer rows.Close()
+	var out []Grant
+	for rows.Next() {
+		var g Grant
+		var held sql.NullString
+		if err := rows.Scan(&g.UserID, &g.Role, &held); err != nil {
+			return nil, fmt.Errorf("list grants: %w", err)
+		}
+		g.HeldRole = held.String
+		out = append(out, g)
+	}
+	return out, rows.Err()
+}
+
+// Blocked lists up to limit user ids of the blocked accounts of app,
+// the longest blocked first.
+func (q Queue) Blocked(ctx context.Context, app string, limit int) ([]string, error) {
+	rows, err := q.sql.Query(ctx, `SELECT user_id FROM adapter_accounts WHERE app = ? AND state = 'blocked'
+		ORDER BY updated, user_id LIMIT ?`, app, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list blocked accounts: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("list blocked accounts: %w", err)
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
+// DueAutomatic lists up to limit open tasks that an executor carries out
+// by itself and that are due to be tried at now.
+func (q Queue) DueAutomatic(ctx context.Context, now time.Time, limit int) ([]task.Task, error) {
+	return q.list(ctx, `WHERE executor <> 'manual' AND status = 'open' AND (next_attempt IS NULL OR next_attempt <= ?)
+		ORDER BY next_attempt, id LIMIT ?`, formatTime(now), limit)
+}
+
+// Retry records a failed attempt of an automatic task and when to try
+// again.
+func (q Queue) Retry(ctx context.Context, id int64, attempts int, next time.Time, lastError string) error {
+	_, err := q.sql.Exec(ctx, `UPDATE adapter_tasks SET attempts = ?, next_attempt = ?, last_error = ?, updated = ? WHERE id = ?`,
+		attempts, formatTime(next), lastError, formatTime(q.now()), id)
+	if err != nil {
+		return fmt.Errorf("retry task %d: %w", id, err)
+	}
+	return nil
+}
+
+// HandOver gives an automatic task to admins: its executor becomes
+// manual, head goes before its steps, and the audit trail says why.
+func (q Queue) HandOver(ctx context.Context, id int64, assignee, head, lastError, actor string) (task.Task, error) {
+	t, err := q.Task(ctx, id)
+	if err != nil {
+		return t, err
+	}
+	from := t.Executor
+	t.Steps = append([]string{head}, t.Steps...)
+	steps, err := json.Marshal(t.Steps)
+	if err != nil {
+		return t, fmt.Errorf("hand over task %d: %w", id, err)
+	}
+	t.Executor, t.Assignee, t.LastError, t.Attempts, t.Updated = task.Manual, assignee, lastError, t.Attempts+1, q.now()
+	_, err = q.sql.Exec(ctx, `UPDATE adapter_tasks SET executor = ?, assignee = ?, steps = ?, attempts = ?, last_error = ?,
+		next_attempt = NULL, updated = ? WHERE id = ?`, t.Executor, t.Assignee, string(steps), t.Attempts, t.LastError, formatTime(t.Updated), id)
+	if err != nil {
+		return t, fmt.Errorf("hand over task %d: %w", id, err)
+	}
+	return t, q.audit(ctx, actor, t.App, t.UserID, id, "task "+t.Kind, from, task.Manual, "handed to an admin: "+lastError)
 }

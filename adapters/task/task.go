@@ -84,7 +84,19 @@ type Task struct {
 	// By is who last moved it; SupersededBy the task that replaced it.
 	By           string
 	SupersededBy int64
+	// Executor carries the task out: Manual (an admin) or the name of an
+	// executor that does it by itself, which keeps its retry state here.
+	Executor    string
+	Attempts    int
+	NextAttempt time.Time
+	LastError   string
 }
+
+// Manual is the executor of tasks that admins do.
+const Manual = "manual"
+
+// Automatic reports whether an executor, not an admin, carries t out.
+func (t Task) Automatic() bool { return t.Executor != "" && t.Executor != Manual }
 
 // Overdue reports whether a pending task is past its deadline at now.
 func (t Task) Overdue(now time.Time) bool {

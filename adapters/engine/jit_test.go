@@ -1,0 +1,238 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/scimbridge/scimbridge/adapters/account"
+	"github.com/scimbridge/scimbridge/adapters/engine"
+	"github.com/scimbridge/scimbridge/adapters/plan"
+	"github.com/scimbridge/scimbridge/adapters/profile"
+	"github.com/scimbridge/scimbridge/adapters/queue"
+	"github.com/scimbridge/scimbridge/adapters/task"
+)
+
+// sixsense returns the sixsense profile with an SI limit of 3, an ABM
+// limit of 2 and roles by group.
+func sixsense(t *testing.T, simulate bool) *profile.Profile {
+	t.Helper()
+	all, err := profile.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := all["sixsense"].With(profile.Override{
+		RoleRules: &profile.RoleRules{Groups: []profile.GroupRule{
+			{Group: "Sellers", Role: "Sales AE / SDR"},
+			{Group: "Marketing", Role: "Marketing Administrator"},
+			{Group: "Owners", Role: "Primary Administrator"},
+		}},
+		Seats:         []profile.SeatLimit{{Module: "SI", Limit: 3}, {Module: "ABM", Limit: 2}},
+		SimulateLogin: &simulate,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// jitWorld is a world whose app is a just-in-time app.
+func jitWorld(t *testing.T, simulate bool) *world {
+	t.Helper()
+	p := sixsense(t, simulate)
+	w := newWorld(t, p)
+	w.apps["peopleai"] = engine.App{Profile: p, Adapter: plan.JIT{Role: p.JITRole, Simulate: simulate}}
+	return w
+}
+
+// app is a stand-in for the app's side of a simulated login: it accepts
+// or refuses, and remembers whom it saw.
+type app struct {
+	mu     sync.Mutex
+	seen   []string
+	answer func(email string) error
+}
+
+func (a *app) Execute(_ context.Context, t task.Task, acct account.Account) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.seen = append(a.seen, acct.Email)
+	if a.answer != nil {
+		return a.answer(acct.Email)
+	}
+	return nil
+}
+
+func (w *world) execute(x engine.Executor) int {
+	w.t.Helper()
+	n, err := w.eng.Execute(context.Background(), map[string]engine.Executor{plan.ExecutorSAML: x})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return n
+}
+
+func (w *world) group(name string, members ...string) string {
+	w.t.Helper()
+	var m []string
+	for _, id := range members {
+		m = append(m, `{"value":"`+id+`"}`)
+	}
+	return w.scim("POST", "/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"`+name+
+		`","members":[`+strings.Join(m, ",")+`]}`, http.StatusCreated)["id"].(string)
+}
+
+func (w *world) done(user, kind string) {
+	w.t.Helper()
+	if _, err := w.eng.Done(context.Background(), w.taskOf(user, kind).ID, "ann@example.com", "done in the console", ""); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+// TestJITSeats follows five users of a 6sense-like app: simulated first
+// logins, promotion, the SI limit blocking the fourth seller until a
+// leaver's seat is free.
+func TestJITSeats(t *testing.T) {
+	w := jitWorld(t, true)
+	ids := map[string]string{}
+	for _, n := range []string{"ann", "bob", "cat", "dan", "eve"} {
+		ids[n] = w.createUser(n)
+	}
+	w.group("Sellers", ids["ann"], ids["bob"], ids["cat"], ids["dan"])
+	w.group("Marketing", ids["eve"])
+	w.dispatch()
+	// Nobody exists in the app yet: a simulated first login each.
+	w.wantTasks("ann create Insights_User open", "bob create Insights_User open", "cat create Insights_User open",
+		"dan create Insights_User open", "eve create Insights_User open")
+	if a := w.account(ids["ann"]); a.State != account.Pending {
+		t.Errorf("ann is %s before the login", a.State)
+	}
+
+	x := &app{}
+	if n := w.execute(x); n != 5 {
+		t.Fatalf("%d tasks executed, want 5", n)
+	}
+	// Everyone now has the app's first-login role; sellers are promoted
+	// while SI has seats, dan waits for one.
+	w.wantTasks("ann create Insights_User verified", "bob create Insights_User verified", "cat create Insights_User verified",
+		"dan create Insights_User verified", "eve create Insights_User verified",
+		"ann set_role Sales_AE_/_SDR open", "bob set_role Sales_AE_/_SDR open", "cat set_role Sales_AE_/_SDR open",
+		"dan free_seat Sales_AE_/_SDR open", "eve set_role Marketing_Administrator open")
+	dan := w.account(ids["dan"])
+	if dan.State != account.Blocked || !strings.Contains(dan.BlockedReason, "License limit exhausted") || !strings.Contains(dan.BlockedReason, "3 of 3") {
+		t.Errorf("dan: %s %q", dan.State, dan.BlockedReason)
+	}
+	if a := w.account(ids["ann"]); a.LastLogin.IsZero() || a.Observed.Role != "Insights User" || a.Observed.Source != "login:simulated" {
+		t.Errorf("ann after the simulated login: %+v", a)
+	}
+	steps := strings.Join(w.taskOf("dan", "free_seat").Steps, "\n")
+	if !strings.Contains(steps, "dan@example.com cannot get the role Sales AE / SDR") || !strings.Contains(steps, "apps[].seats") {
+		t.Errorf("free_seat steps:\n%s", steps)
+	}
+
+	for _, n := range []string{"ann", "bob", "cat", "eve"} {
+		w.done(n, "set_role")
+	}
+	// ann leaves: her seat is held until the app disables her.
+	w.patchUser(ids["ann"], `[{"op":"replace","path":"active","value":false}]`)
+	w.dispatch()
+	if dan := w.account(ids["dan"]); dan.State != account.Blocked {
+		t.Errorf("dan is %s while ann still holds her seat", dan.State)
+	}
+	w.done("ann", "deactivate")
+	if got := w.taskOf("dan", "free_seat").Status; got != task.Superseded {
+		t.Errorf("dan's free_seat task is %s, want superseded", got)
+	}
+	if got := w.taskOf("dan", "set_role"); got.Status != task.Open || got.Role != "Sales AE / SDR" {
+		t.Errorf("dan's promotion: %s %s", got.Role, got.Status)
+	}
+	if dan := w.account(ids["dan"]); dan.State != account.Pending || dan.BlockedReason != "" {
+		t.Errorf("dan: %s %q", dan.State, dan.BlockedReason)
+	}
+	if a := w.account(ids["ann"]); a.State != account.Deactivated {
+		t.Errorf("ann is %s", a.State)
+	}
+}
+
+func TestSingleHolder(t *testing.T) {
+	w := jitWorld(t, false)
+	ann, bob := w.createUser("ann"), w.createUser("bob")
+	w.group("Owners", ann, bob)
+	w.dispatch()
+	// Without simulated logins, accounts wait for the user.
+	if a := w.account(ann); a.State != account.AwaitingLogin {
+		t.Fatalf("ann is %s", a.State)
+	}
+	w.wantTasks()
+	ctx := context.Background()
+	for _, id := range []string{ann, bob} {
+		if err := w.eng.RecordLogin(ctx, engine.Login{App: "peopleai", UserID: id, At: time.Now(), Source: engine.LoginProxy}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.wantTasks("ann set_role Primary_Administrator awaiting_approval", "bob free_seat Primary_Administrator open")
+	if b := w.account(bob); b.State != account.Blocked || !strings.Contains(b.BlockedReason, "one user only") {
+		t.Errorf("bob: %s %q", b.State, b.BlockedReason)
+	}
+	// A login recorded again changes nothing.
+	if err := w.eng.RecordLogin(ctx, engine.Login{App: "peopleai", UserID: ann, At: time.Now(), Source: engine.LoginHook}); err != nil {
+		t.Fatal(err)
+	}
+	w.wantTasks("ann set_role Primary_Administrator awaiting_approval", "bob free_seat Primary_Administrator open")
+	if err := w.eng.RecordLogin(ctx, engine.Login{App: "peopleai", UserID: "nobody", At: time.Now(), Source: engine.LoginHook}); !errors.Is(err, engine.ErrUnknownUser) {
+		t.Errorf("login of an unknown user: %v", err)
+	}
+}
+
+func TestExecutorFailures(t *testing.T) {
+	cases := []struct {
+		name     string
+		answer   error
+		runs     int
+		executor string
+		attempts int
+	}{
+		{"refused at once", engine.Refused(errors.New("403: License limit exhausted")), 1, task.Manual, 1},
+		{"temporary, retried later", errors.New("502 from the app"), 1, plan.ExecutorSAML, 1},
+		{"temporary until the attempts run out", errors.New("timeout"), 6, task.Manual, 6},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			w := jitWorld(t, true)
+			w.createUser("ann")
+			w.dispatch()
+			x := &app{answer: func(string) error { return c.answer }}
+			clock := time.Now()
+			w.eng.SetClock(func() time.Time { return clock })
+			for i := range c.runs {
+				if n := w.execute(x); n != 1 {
+					t.Fatalf("run %d: %d tasks executed", i+1, n)
+				}
+				if n := w.execute(x); n != 0 {
+					t.Fatalf("run %d: a failed task ran again before its backoff", i+1)
+				}
+				clock = clock.Add(2 * time.Hour) // past any backoff
+			}
+			got := w.taskOf("ann", "create")
+			if got.Status != task.Open || got.Executor != c.executor || got.Attempts != c.attempts || got.LastError == "" {
+				t.Fatalf("task: %s executor %s attempts %d error %q", got.Status, got.Executor, got.Attempts, got.LastError)
+			}
+			if c.executor == task.Manual {
+				if !strings.HasPrefix(got.Steps[0], "scimbridge's saml executor could not do this") || !strings.Contains(got.Steps[0], c.answer.Error()) {
+					t.Errorf("steps: %q", got.Steps)
+				}
+				if n := w.execute(x); n != 0 {
+					t.Errorf("a handed-over task ran again")
+				}
+			}
+			list, err := queue.In(w.db.ReadSQL()).Tasks(context.Background(), queue.Filter{})
+			if err != nil || len(list) != 1 {
+				t.Errorf("%d tasks, %v: a failure must not add work", len(list), err)
+			}
+		})
+	}
+}
