@@ -135,7 +135,7 @@ func bodySnippet(body []byte, samlResponse string) string {
 	text = base64Pattern.ReplaceAllString(text, "[removed]")
 	text = strings.TrimSpace(spacePattern.ReplaceAllString(text, " "))
 	if utf8.RuneCountInString(text) > bodySnippetLength {
-		text = string([]rune(text)[:bodySnippetLength]) + "…"
+		text = strings.TrimSpace(string([]rune(text)[:bodySnippetLength])) + "…"
 	}
 	return text
 }
