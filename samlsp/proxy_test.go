@@ -57,6 +57,9 @@ func TestProxiedLogin(t *testing.T) {
 			if len(users) != 1 || users[0].NameID != tc.nameID || users[0].Role != tc.role || users[0].Email != "alice@example.com" {
 				t.Errorf("app users: %+v", users)
 			}
+			if p := get(t, b, r.app.URL+"/users"); !strings.Contains(p.Body, `"nameID":"`+tc.nameID+`"`) {
+				t.Errorf("GET /users: %s", p.Body)
+			}
 			checkLogins(t, r.dir, samlsp.SourceProxy)
 			checkAssertion(t, r, tc.nameID, tc.format, tc.app.RoleAttribute)
 
