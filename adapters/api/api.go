@@ -90,6 +90,7 @@ func New(cfg Config) http.Handler {
 	s.route("/api/v1/apps", methods{"GET": s.listApps})
 	s.route("/api/v1/apps/{app}", methods{"GET": s.getApp})
 	s.route("/api/v1/apps/{app}/accounts", methods{"GET": s.listAccounts})
+	s.route("/api/v1/apps/{app}/seats", methods{"GET": s.seats})
 	// An export of a big app is larger than any other request.
 	s.routeLimited("/api/v1/apps/{app}/import", methods{"POST": s.importExport}, s.cfg.MaxImportBytes)
 	s.route("/api/v1/tasks", methods{"GET": s.listTasks})
@@ -410,6 +411,18 @@ func (s *server) listAccounts(r *http.Request) (any, error) {
 		}
 	}
 	return map[string]any{"accounts": out}, nil
+}
+
+func (s *server) seats(r *http.Request) (any, error) {
+	name, _, err := s.app(r)
+	if err != nil {
+		return nil, err
+	}
+	seats, err := s.cfg.Engine.Seats(r.Context(), name, s.cfg.Now())
+	if err != nil {
+		return nil, err
+	}
+	return SeatsJSON(seats), nil
 }
 
 func joined[T ~string](list []T) string {

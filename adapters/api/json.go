@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/scimbridge/scimbridge/adapters/account"
+	"github.com/scimbridge/scimbridge/adapters/engine"
 	"github.com/scimbridge/scimbridge/adapters/queue"
 	"github.com/scimbridge/scimbridge/adapters/task"
 )
@@ -116,4 +117,53 @@ type AuditEntry struct {
 func AuditJSON(e queue.AuditEntry) AuditEntry {
 	return AuditEntry{Seq: e.Seq, Time: e.Time, Actor: e.Actor, App: e.App, UserID: e.UserID, TaskID: e.TaskID,
 		What: e.What, From: e.From, To: e.To, Reason: e.Reason}
+}
+
+// Seats is an app's seat ledger as JSON.
+type Seats struct {
+	App              string        `json:"app"`
+	Modules          []ModuleSeats `json:"modules"`
+	Blocked          []Account     `json:"blocked"`
+	Reclaimable      []Reclaimable `json:"reclaimable"`
+	ReclaimAfterDays int           `json:"reclaimAfterDays"`
+}
+
+// ModuleSeats is one module's seats as JSON.
+type ModuleSeats struct {
+	Module   string `json:"module"`
+	Limit    int    `json:"limit"` // 0: no limit known
+	Enforced bool   `json:"enforced"`
+	Used     int    `json:"used"`
+	Pending  int    `json:"pending"`
+	Over     bool   `json:"overProvisioned"`
+}
+
+// Reclaimable is an account whose seats nobody seems to use, as JSON.
+type Reclaimable struct {
+	UserID    string     `json:"userId"`
+	UserName  string     `json:"userName"`
+	Role      string     `json:"role"`
+	Modules   []string   `json:"modules"`
+	LastLogin *time.Time `json:"lastLogin"`
+}
+
+// SeatsJSON returns s as JSON.
+func SeatsJSON(s engine.Seats) Seats {
+	j := Seats{App: s.App, Modules: []ModuleSeats{}, Blocked: []Account{}, Reclaimable: []Reclaimable{},
+		ReclaimAfterDays: int(s.ReclaimAfter / (24 * time.Hour))}
+	for _, m := range s.Modules {
+		j.Modules = append(j.Modules, ModuleSeats(m))
+	}
+	for _, a := range s.Blocked {
+		j.Blocked = append(j.Blocked, AccountJSON(a))
+	}
+	for _, r := range s.Reclaimable {
+		x := Reclaimable{UserID: r.UserID, UserName: r.UserName, Role: r.Role, Modules: r.Modules}
+		if !r.LastLogin.IsZero() {
+			at := r.LastLogin
+			x.LastLogin = &at
+		}
+		j.Reclaimable = append(j.Reclaimable, x)
+	}
+	return j
 }

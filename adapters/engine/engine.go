@@ -41,9 +41,15 @@ type App struct {
 	Adapter plan.Adapter
 }
 
-// Adapters are the adapters by name; a profile's executor names one.
-func Adapters() map[string]plan.Adapter {
-	return map[string]plan.Adapter{"manual": plan.Manual{}}
+// AdapterFor returns the adapter an app's profile names.
+func AdapterFor(p *profile.Profile) (plan.Adapter, error) {
+	switch p.Adapter {
+	case profile.AdapterManual, "":
+		return plan.Manual{}, nil
+	case profile.AdapterJIT:
+		return plan.JIT{Role: p.JITRole, Simulate: p.SimulateLogin}, nil
+	}
+	return nil, fmt.Errorf("profile %q names adapter %q, which this scimbridge does not have", p.Name, p.Adapter)
 }
 
 // Engine dispatches change events and works tasks.
@@ -445,4 +451,19 @@ func userFields(u store.User) (fields, error) {
 		}
 	}
 	return f, nil
+}
+
+// Details are the parts of a user that runbooks and SSO assertions show.
+type Details struct {
+	Email, DisplayName, GivenName, FamilyName string
+}
+
+// UserDetails returns u's details; a user whose attributes cannot be read
+// has only its userName as email.
+func UserDetails(u store.User) Details {
+	f, err := userFields(u)
+	if err != nil {
+		return Details{Email: u.UserName}
+	}
+	return Details{Email: f.email, DisplayName: f.displayName, GivenName: f.givenName, FamilyName: f.familyName}
 }

@@ -236,3 +236,49 @@ func TestExecutorFailures(t *testing.T) {
 		})
 	}
 }
+
+func TestSeatLedger(t *testing.T) {
+	w := jitWorld(t, true)
+	ids := map[string]string{}
+	for _, n := range []string{"ann", "bob", "cat", "dan", "eve"} {
+		ids[n] = w.createUser(n)
+	}
+	w.group("Sellers", ids["ann"], ids["bob"], ids["cat"], ids["dan"])
+	w.dispatch()
+	w.execute(&app{})
+	w.done("ann", "set_role")
+	start := time.Now()
+	seats, err := w.eng.Seats(context.Background(), "peopleai", start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]engine.ModuleSeats{}
+	for _, m := range seats.Modules {
+		got[m.Module] = m
+	}
+	// ann is a seller now; bob and cat are about to be; dan waits; eve
+	// and the three others still hold Insights User, an ABM seat.
+	want := map[string]engine.ModuleSeats{
+		"SI":  {Module: "SI", Limit: 3, Enforced: true, Used: 1, Pending: 2},
+		"ABM": {Module: "ABM", Limit: 2, Used: 4, Over: true},
+		"CE":  {Module: "CE"},
+	}
+	for name, m := range want {
+		if got[name] != m {
+			t.Errorf("%s: %+v, want %+v", name, got[name], m)
+		}
+	}
+	if len(seats.Blocked) != 1 || seats.Blocked[0].UserID != ids["dan"] {
+		t.Errorf("blocked: %+v", seats.Blocked)
+	}
+	if len(seats.Reclaimable) != 0 {
+		t.Errorf("reclaimable right after the logins: %+v", seats.Reclaimable)
+	}
+	later, err := w.eng.Seats(context.Background(), "peopleai", start.Add(91*24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(later.Reclaimable) != 5 {
+		t.Errorf("%d reclaimable after 91 days without a login, want 5", len(later.Reclaimable))
+	}
+}

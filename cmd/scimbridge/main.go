@@ -44,6 +44,8 @@ func commands() []command {
 		{"audit", "show who changed which task or account, when and why", runAudit},
 		{"import", "compare an export of an app's user list; verify, reopen, find drift", runImport},
 		{"drift", "list what imports found that the IdP did not ask for", runDrift},
+		{"saml", "create the SAML keys of the SSO proxy", runSAML},
+		{"seats", "show an app's seat ledger: used, pending, blocked, reclaimable", runSeats},
 		{"version", "print the version", runVersion},
 	}
 }

@@ -40,6 +40,10 @@ const shutdownGrace = 20 * time.Second
 // when it has caught up.
 const dispatchInterval = 250 * time.Millisecond
 
+// executorInterval is how often automatic tasks (simulated logins) that
+// are due are looked for.
+const executorInterval = time.Second
+
 func runServe(ctx context.Context, e *env, args []string) error {
 	fs := flagSet(e, "serve", serveUsage)
 	cfgFlag := configFlag(fs)
@@ -104,6 +108,25 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		columns[a.Name] = a.Import
 	}
 	mux.Handle(api.Prefix, api.New(api.Config{DB: db, Engine: eng, Apps: apps, Auth: srv.AdminActor, Columns: columns, Logger: log}))
+	// The SSO side: SAML towards the company IdP and towards JIT apps,
+	// the Okta event hook, and the executors that sign users in.
+	side, err := startSSO(ctx, cfg, e.getenv, db, eng, log)
+	if err != nil {
+		return err
+	}
+	if side.service != nil {
+		side.service.Register(mux)
+	}
+	if side.hook != nil {
+		mux.Handle("/hooks/okta", side.hook)
+	}
+	execCtx, stopExec := context.WithCancel(context.Background())
+	execDone := make(chan struct{})
+	go func() {
+		defer close(execDone)
+		eng.RunExecutors(execCtx, side.executors, executorInterval)
+	}()
+	defer func() { stopExec(); <-execDone }()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()

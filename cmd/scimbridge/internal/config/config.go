@@ -58,6 +58,10 @@ type Config struct {
 	// value.
 	OutboxRetention string        `yaml:"outbox_retention"`
 	Retention       time.Duration `yaml:"-"`
+	// SAML puts scimbridge in the SSO path of just-in-time apps (sso.go).
+	SAML *SAML `yaml:"saml"`
+	// OktaHook receives Okta's event hook of SSO logins (sso.go).
+	OktaHook *OktaHook `yaml:"okta_hook"`
 
 	// Path is the file the configuration was read from.
 	Path string `yaml:"-"`
@@ -83,6 +87,11 @@ type App struct {
 	// Import names the columns of the app's user export that an import
 	// reads; a column left out is found by its usual names.
 	Import reconcile.Columns `yaml:"import"`
+	// SAML makes scimbridge the app's SAML IdP (sso.go).
+	SAML *AppSAML `yaml:"saml"`
+	// OktaApp is the Okta app (its id, or its label) whose SSO logins the
+	// Okta event hook reports for this app.
+	OktaApp string `yaml:"okta_app"`
 
 	// Rules is DisableRules checked: the rules that apply to the app.
 	Rules compat.Set `yaml:"-"`
@@ -161,6 +170,9 @@ func Parse(path string, data []byte, profiles []string) (*Config, error) {
 		return nil, err
 	}
 	if err := c.checkWebhooks(&doc); err != nil {
+		return nil, err
+	}
+	if err := c.checkSSO(positions(&doc)); err != nil {
 		return nil, err
 	}
 	return &c, nil

@@ -1,0 +1,100 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/scimbridge/scimbridge/adapters/account"
+	"github.com/scimbridge/scimbridge/adapters/queue"
+)
+
+// ModuleSeats is the seat ledger of one licensed module of an app.
+type ModuleSeats struct {
+	Module   string
+	Limit    int // 0: no limit known
+	Enforced bool
+	// Used are the active accounts whose role takes a seat of the module;
+	// Pending are those a pending task is about to give one.
+	Used, Pending int
+	// Over says that Used exceeds the limit, which only a module the app
+	// does not enforce allows.
+	Over bool
+}
+
+// Reclaimable is an account that holds seats but has not signed in for
+// the app's reclaim period (or has never signed in since it was seen).
+type Reclaimable struct {
+	UserID, UserName, Role string
+	Modules                []string
+	LastLogin              time.Time // zero: no login known
+}
+
+// Seats is an app's seat ledger.
+type Seats struct {
+	App          string
+	Modules      []ModuleSeats
+	Blocked      []account.Account // accounts waiting for a seat
+	Reclaimable  []Reclaimable
+	ReclaimAfter time.Duration
+}
+
+// Seats returns app's seat ledger at now.
+func (e *Engine) Seats(ctx context.Context, app string, now time.Time) (Seats, error) {
+	cfg, ok := e.apps[app]
+	if !ok {
+		return Seats{}, fmt.Errorf("app %q is not configured", app)
+	}
+	p := cfg.Profile
+	out := Seats{App: app, ReclaimAfter: p.ReclaimAfter}
+	q := queue.In(e.db.ReadSQL())
+	held, err := q.ObservedRoles(ctx, app, "")
+	if err != nil {
+		return out, err
+	}
+	grants, err := q.PendingGrants(ctx, app, "")
+	if err != nil {
+		return out, err
+	}
+	for _, m := range p.Modules {
+		ms := ModuleSeats{Module: m.Name, Limit: m.Limit, Enforced: m.Enforced}
+		for role, n := range held {
+			if slices.Contains(p.RoleModules(role), m.Name) {
+				ms.Used += n
+			}
+		}
+		for _, g := range grants {
+			if slices.Contains(p.RoleModules(g.Role), m.Name) && !slices.Contains(p.RoleModules(g.HeldRole), m.Name) {
+				ms.Pending++
+			}
+		}
+		ms.Over = m.Limit > 0 && ms.Used > m.Limit
+		out.Modules = append(out.Modules, ms)
+	}
+	accounts, err := q.Accounts(ctx, app)
+	if err != nil {
+		return out, err
+	}
+	cutoff := now.Add(-p.ReclaimAfter)
+	for _, a := range accounts {
+		if a.State == account.Blocked && a.BlockedReason != "" {
+			out.Blocked = append(out.Blocked, a)
+		}
+		mods := p.RoleModules(a.Observed.Role)
+		if !a.Observed.Exists || !a.Observed.Active || len(mods) == 0 {
+			continue
+		}
+		// Without a login, the time the account was first seen counts.
+		last := a.LastLogin
+		since := last
+		if since.IsZero() {
+			since = a.Observed.At
+		}
+		if !since.IsZero() && since.Before(cutoff) {
+			out.Reclaimable = append(out.Reclaimable, Reclaimable{UserID: a.UserID, UserName: a.UserName,
+				Role: a.Observed.Role, Modules: mods, LastLogin: last})
+		}
+	}
+	return out, nil
+}
