@@ -455,6 +455,7 @@ func userFields(u store.User) (fields, error) {
 
 // Details are the parts of a user that runbooks and SSO assertions show.
 type Details struct {
+	Active                                    bool
 	Email, DisplayName, GivenName, FamilyName string
 }
 
@@ -465,5 +466,5 @@ func UserDetails(u store.User) Details {
 	if err != nil {
 		return Details{Email: u.UserName}
 	}
-	return Details{Email: f.email, DisplayName: f.displayName, GivenName: f.givenName, FamilyName: f.familyName}
+	return Details{Active: f.active, Email: f.email, DisplayName: f.displayName, GivenName: f.givenName, FamilyName: f.familyName}
 }

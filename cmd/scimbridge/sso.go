@@ -69,18 +69,21 @@ func (d *directory) Authorize(ctx context.Context, app, subject string, attrs ma
 	if err != nil {
 		return samlsp.User{}, err
 	}
-	acct, found, err := queue.In(d.db.ReadSQL()).Account(ctx, app, u.ID)
-	switch {
-	case err != nil:
-		return samlsp.User{}, err
-	case !found || !acct.Desired.Exists:
-		return samlsp.User{}, samlsp.ErrNotAssigned
-	case !acct.Desired.Active:
+	// The shadow directory decides at once, without waiting for the
+	// engine: a user the IdP deactivated a moment ago is refused now.
+	f := engine.UserDetails(u)
+	if !f.Active {
 		return samlsp.User{}, samlsp.ErrInactive
 	}
-	f := engine.UserDetails(u)
-	return samlsp.User{ID: u.ID, UserName: u.UserName, Email: acct.Email, GivenName: f.GivenName, FamilyName: f.FamilyName,
-		Roles: []string{acct.Desired.Role}}, nil
+	out := samlsp.User{ID: u.ID, UserName: u.UserName, Email: f.Email, GivenName: f.GivenName, FamilyName: f.FamilyName}
+	acct, found, err := queue.In(d.db.ReadSQL()).Account(ctx, app, u.ID)
+	if err != nil {
+		return samlsp.User{}, err
+	}
+	if found && acct.Desired.Role != "" {
+		out.Roles = []string{acct.Desired.Role}
+	}
+	return out, nil
 }
 
 func (d *directory) RecordLogin(ctx context.Context, app string, u samlsp.User, at time.Time, source string) error {
