@@ -91,6 +91,7 @@ func New(cfg Config) http.Handler {
 	s.route("/api/v1/apps/{app}", methods{"GET": s.getApp})
 	s.route("/api/v1/apps/{app}/accounts", methods{"GET": s.listAccounts})
 	s.route("/api/v1/apps/{app}/seats", methods{"GET": s.seats})
+	s.route("/api/v1/apps/{app}/accounts/{user}/login", methods{"POST": s.confirmLogin})
 	// An export of a big app is larger than any other request.
 	s.routeLimited("/api/v1/apps/{app}/import", methods{"POST": s.importExport}, s.cfg.MaxImportBytes)
 	s.route("/api/v1/tasks", methods{"GET": s.listTasks})
@@ -423,6 +424,53 @@ func (s *server) seats(r *http.Request) (any, error) {
 		return nil, err
 	}
 	return SeatsJSON(seats), nil
+}
+
+// loginBody is an admin's confirmation that a user signed in; At is when
+// (default: now).
+type loginBody struct {
+	At *time.Time `json:"at"`
+}
+
+// confirmLogin records, on an admin's word, that the user the path names
+// (a user name or SCIM id) signed in to the app.
+func (s *server) confirmLogin(r *http.Request) (any, error) {
+	name, _, err := s.app(r)
+	if err != nil {
+		return nil, err
+	}
+	var b loginBody
+	if err := decode(r, &b); err != nil {
+		return nil, err
+	}
+	at := s.cfg.Now().UTC()
+	if b.At != nil {
+		if b.At.After(at.Add(5 * time.Minute)) {
+			return nil, errorf(http.StatusBadRequest, "at: %s is in the future", b.At.UTC().Format(time.RFC3339))
+		}
+		at = b.At.UTC()
+	}
+	user := r.PathValue("user")
+	acct, found, err := s.queue().AccountNamed(r.Context(), name, user)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, errorf(http.StatusNotFound, "%s has no account of %q", name, user)
+	}
+	err = s.cfg.Engine.RecordLogin(r.Context(), engine.Login{App: name, UserID: acct.UserID, At: at,
+		Source: engine.LoginAdmin, Actor: actor(r.Context())})
+	if errors.Is(err, engine.ErrUnknownUser) {
+		return nil, errorf(http.StatusConflict, "user %q is no longer in the app's directory", user)
+	}
+	if err != nil {
+		return nil, err
+	}
+	acct, _, err = s.queue().Account(r.Context(), name, acct.UserID)
+	if err != nil {
+		return nil, err
+	}
+	return AccountJSON(acct), nil
 }
 
 func joined[T ~string](list []T) string {

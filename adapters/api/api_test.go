@@ -83,11 +83,23 @@ func newWorld(t *testing.T) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
+	sixsense, err := builtin["sixsense"].With(profile.Override{
+		RoleRules: &profile.RoleRules{Domains: []profile.DomainRule{{Domain: "sellers.example.com", Role: "Sales AE / SDR"}}},
+		Seats:     []profile.SeatLimit{{Module: "SI", Limit: 1}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jit, err := engine.AdapterFor(sixsense)
+	if err != nil {
+		t.Fatal(err)
+	}
 	apps := map[string]engine.App{
 		"peopleai": {Profile: peopleai, Adapter: plan.Manual{}},
 		"wiki":     {Profile: builtin["manual"], Adapter: plan.Manual{}},
+		"sixsense": {Profile: sixsense, Adapter: jit},
 	}
-	sc, err := scim.NewServer(scim.Config{Store: db, Apps: []string{"peopleai", "wiki"}, Logger: log})
+	sc, err := scim.NewServer(scim.Config{Store: db, Apps: []string{"peopleai", "wiki", "sixsense"}, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +110,7 @@ func newWorld(t *testing.T) *world {
 	w := &world{t: t, srv: httptest.NewServer(scim.AccessLog(log, mux)), db: db, eng: eng, logs: logs,
 		scim: map[string]string{}, userID: map[string]string{}}
 	t.Cleanup(func() { w.srv.Close(); sc.Close(); db.Close() })
-	for _, app := range []string{"peopleai", "wiki"} {
+	for _, app := range []string{"peopleai", "wiki", "sixsense"} {
 		if w.scim[app], _, err = scim.IssueToken(ctx, db, app, "test"); err != nil {
 			t.Fatal(err)
 		}
@@ -304,7 +316,7 @@ func TestLists(t *testing.T) {
 		next   any // nextAfter; nil when absent
 	}{
 		{name: "apps", path: "/apps", status: 200, key: "apps", fields: []string{"name", "profile", "executor", "verification"},
-			want: []string{"peopleai peopleai manual import", "wiki manual manual admin"}},
+			want: []string{"peopleai peopleai manual import", "sixsense sixsense manual admin", "wiki manual manual admin"}},
 		{name: "accounts", path: "/apps/peopleai/accounts", status: 200, key: "accounts", fields: []string{"userName", "state"},
 			want: []string{"alice@example.com pending", "bob@example.com pending", "carol@admins.example.com pending"}},
 		{name: "accounts by state", path: "/apps/peopleai/accounts?state=active", status: 200, key: "accounts", want: []string{}},

@@ -47,7 +47,7 @@ func AdapterFor(p *profile.Profile) (plan.Adapter, error) {
 	case profile.AdapterManual, "":
 		return plan.Manual{}, nil
 	case profile.AdapterJIT:
-		return plan.JIT{Role: p.JITRole, Simulate: p.SimulateLogin}, nil
+		return plan.JIT{Role: p.JITRole, Simulate: p.SimulateLogin, Invite: !p.JITOnly}, nil
 	}
 	return nil, fmt.Errorf("profile %q names adapter %q, which this scimbridge does not have", p.Name, p.Adapter)
 }

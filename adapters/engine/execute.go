@@ -136,7 +136,10 @@ func (e *Engine) executed(ctx context.Context, tx store.Tx, q queue.Queue, t tas
 			return err
 		}
 	}
-	return e.replan(ctx, tx, t.App, t.UserID, System, fmt.Sprintf("task %d carried out", t.ID))
+	if err := e.replan(ctx, tx, t.App, t.UserID, System, fmt.Sprintf("task %d carried out", t.ID)); err != nil {
+		return err
+	}
+	return e.checkOverLimit(ctx, q, t.App)
 }
 
 // handOver turns an automatic task into an admin's, with why the

@@ -14,6 +14,7 @@ import (
 	"github.com/scimbridge/scimbridge/adapters/plan"
 	"github.com/scimbridge/scimbridge/adapters/profile"
 	"github.com/scimbridge/scimbridge/adapters/queue"
+	"github.com/scimbridge/scimbridge/adapters/reconcile"
 	"github.com/scimbridge/scimbridge/adapters/task"
 )
 
@@ -280,5 +281,86 @@ func TestSeatLedger(t *testing.T) {
 	}
 	if len(later.Reclaimable) != 5 {
 		t.Errorf("%d reclaimable after 91 days without a login, want 5", len(later.Reclaimable))
+	}
+}
+
+// TestJITLoginSources: without simulated logins, an account appears when
+// an import lists the user or an admin says they signed in.
+func TestJITLoginSources(t *testing.T) {
+	ctx := context.Background()
+	w := jitWorld(t, false)
+	ann, bob := w.createUser("ann"), w.createUser("bob")
+	w.group("Sellers", ann, bob)
+	w.dispatch()
+	for _, id := range []string{ann, bob} {
+		if a := w.account(id); a.State != account.AwaitingLogin {
+			t.Fatalf("%s is %s", id, a.State)
+		}
+	}
+	lastLogin := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
+	res := w.previewCSV("email,status,role,last login\nann@example.com,active,Insights User,2026-11-20T09:00:00Z\n",
+		reconcile.Delta, time.Now())
+	if err := w.eng.Import(ctx, "peopleai", res, "ann.admin"); err != nil {
+		t.Fatal(err)
+	}
+	a := w.account(ann)
+	if !a.Observed.Exists || a.Observed.Role != "Insights User" || !a.LastLogin.Equal(lastLogin) {
+		t.Errorf("ann after the import: %+v", a)
+	}
+	if err := w.eng.RecordLogin(ctx, engine.Login{App: "peopleai", UserID: bob, At: time.Now(), Source: engine.LoginAdmin, Actor: "ann.admin"}); err != nil {
+		t.Fatal(err)
+	}
+	w.wantTasks("ann set_role Sales_AE_/_SDR open", "bob set_role Sales_AE_/_SDR open")
+	trail, err := queue.In(w.db.ReadSQL()).Audit(ctx, "peopleai", bob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := trail[len(trail)-2] // the login, before the replan's own entry
+	if last.Actor != "ann.admin" || !strings.Contains(last.Reason, "first login (admin)") {
+		t.Errorf("audit: %+v", trail)
+	}
+}
+
+func TestJITInvite(t *testing.T) {
+	no := false
+	p, err := sixsense(t, false).With(profile.Override{JITOnly: &no})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newWorld(t, p)
+	ad, err := engine.AdapterFor(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.apps["peopleai"] = engine.App{Profile: p, Adapter: ad}
+	ann := w.createUser("ann")
+	w.group("Sellers", ann)
+	w.dispatch()
+	// The app lets admins add users ahead of a login: invite with the role.
+	w.wantTasks("ann create Sales_AE_/_SDR open")
+}
+
+// TestSeatsOverNotified: ABM has a limit of 2 that 6sense does not
+// enforce; the third Insights User is told once.
+func TestSeatsOverNotified(t *testing.T) {
+	ctx := context.Background()
+	w := jitWorld(t, true)
+	for _, n := range []string{"ann", "bob", "cat", "dan"} {
+		w.createUser(n)
+	}
+	w.dispatch()
+	w.execute(&app{})
+	list, err := queue.In(w.db.ReadSQL()).Notifications(ctx, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var over []string
+	for _, n := range list {
+		if n.Kind == queue.SeatsOver {
+			over = append(over, string(n.Payload))
+		}
+	}
+	if len(over) != 1 || !strings.Contains(over[0], `"module":"ABM","used":3,"limit":2`) {
+		t.Errorf("seats.over notifications: %q", over)
 	}
 }

@@ -98,3 +98,48 @@ func (e *Engine) Seats(ctx context.Context, app string, now time.Time) (Seats, e
 	}
 	return out, nil
 }
+
+// checkOverLimit notifies, once each time it happens, that a module the
+// app does not enforce has more seats in use than were bought.
+func (e *Engine) checkOverLimit(ctx context.Context, q queue.Queue, app string) error {
+	cfg, ok := e.apps[app]
+	if !ok {
+		return nil
+	}
+	p := cfg.Profile
+	var held map[string]int
+	for _, m := range p.Modules {
+		if m.Enforced || m.Limit == 0 {
+			continue
+		}
+		if held == nil {
+			var err error
+			if held, err = q.ObservedRoles(ctx, app, ""); err != nil {
+				return err
+			}
+		}
+		used := 0
+		for role, n := range held {
+			if slices.Contains(p.RoleModules(role), m.Name) {
+				used += n
+			}
+		}
+		flagged, err := q.SeatFlagged(ctx, app, m.Name)
+		if err != nil {
+			return err
+		}
+		over := used > m.Limit
+		if over == flagged {
+			continue
+		}
+		if err := q.FlagSeats(ctx, app, m.Name, over); err != nil {
+			return err
+		}
+		if over {
+			if _, err := q.EnqueueSeats(ctx, app, queue.SeatNotice{Module: m.Name, Used: used, Limit: m.Limit}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

@@ -100,7 +100,10 @@ func (e *Engine) RecordLogin(ctx context.Context, l Login) error {
 				return err
 			}
 		}
-		return e.replan(ctx, tx, l.App, l.UserID, actor, reason)
+		if err := e.replan(ctx, tx, l.App, l.UserID, actor, reason); err != nil {
+			return err
+		}
+		return e.checkOverLimit(ctx, q, l.App)
 	})
 }
 

@@ -124,6 +124,9 @@ func (im *importer) run(ctx context.Context) error {
 	if err := im.lastLogins(ctx); err != nil {
 		return err
 	}
+	if err := im.e.checkOverLimit(ctx, im.q, im.app); err != nil {
+		return err
+	}
 	return im.notify(ctx)
 }
 
@@ -189,11 +192,22 @@ func (im *importer) move(ctx context.Context, f reconcile.Finding, c queue.Chang
 }
 
 // lastLogins shows each last login the export gives in the user's
-// scimbridge extension.
+// scimbridge extension, and keeps it on the account, where it tells
+// which seats nobody uses.
 func (im *importer) lastLogins(ctx context.Context) error {
 	for _, o := range im.res.Observations {
 		if o.LastLogin == nil {
 			continue
+		}
+		a, found, err := im.q.Account(ctx, im.app, o.UserID)
+		if err != nil {
+			return err
+		}
+		if found && o.LastLogin.After(a.LastLogin) {
+			a.LastLogin = o.LastLogin.UTC()
+			if err := im.q.PutAccount(ctx, &a, im.actor, importReason); err != nil {
+				return err
+			}
 		}
 		u, err := im.tx.GetUser(ctx, im.app, o.UserID, store.Load{State: true})
 		if errors.Is(err, store.ErrNotFound) {

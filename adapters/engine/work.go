@@ -39,6 +39,9 @@ func (e *Engine) Done(ctx context.Context, id int64, actor, note, evidence strin
 		if err := e.observe(ctx, q, t, actor); err != nil {
 			return t, err
 		}
+		if err := e.checkOverLimit(ctx, q, t.App); err != nil {
+			return t, err
+		}
 		if e.apps[t.App].Profile.Verification != profile.VerifyByAdmin {
 			return t, nil
 		}

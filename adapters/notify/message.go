@@ -22,12 +22,15 @@ type Envelope struct {
 	Task json.RawMessage `json:"task,omitempty"`
 	// Drift is set for drift.found: a queue.DriftReport.
 	Drift json.RawMessage `json:"drift,omitempty"`
+	// Seats is set for seats.over: a queue.SeatNotice.
+	Seats json.RawMessage `json:"seats,omitempty"`
 }
 
 // payload is a notification's stored payload.
 type payload struct {
 	Task  *queue.TaskNotice  `json:"task"`
 	Drift *queue.DriftReport `json:"drift"`
+	Seats *queue.SeatNotice  `json:"seats"`
 }
 
 // Body returns the body of the request that delivers n in format.
@@ -37,11 +40,12 @@ func Body(format string, n queue.Notification) ([]byte, error) {
 		var raw struct {
 			Task  json.RawMessage `json:"task"`
 			Drift json.RawMessage `json:"drift"`
+			Seats json.RawMessage `json:"seats"`
 		}
 		if err := json.Unmarshal(n.Payload, &raw); err != nil {
 			return nil, fmt.Errorf("notification %d: payload: %w", n.ID, err)
 		}
-		return marshal(Envelope{ID: n.ID, Event: n.Kind, App: n.App, Time: n.Created.UTC(), Task: raw.Task, Drift: raw.Drift})
+		return marshal(Envelope{ID: n.ID, Event: n.Kind, App: n.App, Time: n.Created.UTC(), Task: raw.Task, Drift: raw.Drift, Seats: raw.Seats})
 	case FormatSlack:
 		text, err := Text(n)
 		if err != nil {
@@ -77,6 +81,14 @@ func Text(n queue.Notification) (string, error) {
 			return "", fmt.Errorf("notification %d: drift.found without a drift report", n.ID)
 		}
 		return driftText(n.App, *p.Drift), nil
+	}
+	if n.Kind == queue.SeatsOver {
+		if p.Seats == nil {
+			return "", fmt.Errorf("notification %d: seats.over without seats", n.ID)
+		}
+		s := *p.Seats
+		return fmt.Sprintf("%s in %s is over its seats: %d in use of %d bought; the app does not stop it, so free seats or buy more.",
+			s.Module, n.App, s.Used, s.Limit), nil
 	}
 	if p.Task == nil {
 		return "", fmt.Errorf("notification %d: %s without a task", n.ID, n.Kind)

@@ -69,10 +69,13 @@ type Settler interface {
 // JIT is the adapter of an app that creates an account at the user's
 // first SSO login, with Role, and cannot delete accounts: a leaver is
 // disabled. Until the login, the account waits; with Simulate, the
-// saml executor makes the login happen.
+// saml executor makes the login happen; with Invite (an app that also
+// lets admins add users ahead of a login), an admin's create task gives
+// the account its role at once.
 type JIT struct {
 	Role     string
 	Simulate bool
+	Invite   bool
 }
 
 // Plan asks for at most one action: the next step towards desired.
@@ -85,6 +88,9 @@ func (j JIT) Plan(d account.Desired, o account.Observed) []Action {
 	case !o.Exists:
 		if j.Simulate {
 			return []Action{{Kind: profile.Create, Role: j.Role, Executor: ExecutorSAML}}
+		}
+		if j.Invite {
+			return []Action{{Kind: profile.Create, Role: d.Role}}
 		}
 	case !o.Active:
 		return []Action{{Kind: profile.Reactivate, Role: d.Role, PreviousRole: o.Role}}

@@ -83,3 +83,51 @@ func TestDecide(t *testing.T) {
 		})
 	}
 }
+
+func TestJITPlan(t *testing.T) {
+	active := func(role string) account.Desired { return account.Desired{Exists: true, Active: true, Role: role} }
+	inactive := account.Desired{Exists: true, Active: false, Role: "Seller"}
+	gone := account.Desired{}
+	has := func(active bool, role string) account.Observed {
+		return account.Observed{Exists: true, Active: active, Role: role}
+	}
+	none := account.Observed{}
+	wait := JIT{Role: "Viewer"}
+	simulate := JIT{Role: "Viewer", Simulate: true}
+	invite := JIT{Role: "Viewer", Invite: true}
+	cases := []struct {
+		name  string
+		j     JIT
+		d     account.Desired
+		o     account.Observed
+		want  []Action
+		state account.State // when nothing is planned
+	}{
+		{"assigned: wait for the first login", wait, active("Seller"), none, nil, account.AwaitingLogin},
+		{"assigned: simulate the first login", simulate, active("Seller"), none,
+			[]Action{{Kind: profile.Create, Role: "Viewer", Executor: ExecutorSAML}}, ""},
+		{"assigned: invite with the role", invite, active("Seller"), none, []Action{{Kind: profile.Create, Role: "Seller"}}, ""},
+		{"first login gave the minimal role: promote", wait, active("Seller"), has(true, "Viewer"),
+			[]Action{{Kind: profile.SetRole, Role: "Seller", PreviousRole: "Viewer"}}, ""},
+		{"in line", wait, active("Seller"), has(true, "Seller"), nil, account.Active},
+		{"leaver: disable", wait, inactive, has(true, "Seller"), []Action{{Kind: profile.Deactivate, Role: "Seller"}}, ""},
+		{"deleted: disable, the app cannot delete", wait, gone, has(true, "Seller"), []Action{{Kind: profile.Deactivate, Role: "Seller"}}, ""},
+		{"deleted after disabling", wait, gone, has(false, "Seller"), nil, account.Deactivated},
+		{"leaver who never signed in", wait, inactive, none, nil, account.Absent},
+		{"back: reactivate", wait, active("Seller"), has(false, "Seller"),
+			[]Action{{Kind: profile.Reactivate, Role: "Seller", PreviousRole: "Seller"}}, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := c.j.Plan(c.d, c.o)
+			if !reflect.DeepEqual(got, c.want) {
+				t.Errorf("Plan = %+v, want %+v", got, c.want)
+			}
+			if c.state != "" {
+				if s := c.j.Settle(c.d, c.o); s != c.state {
+					t.Errorf("Settle = %s, want %s", s, c.state)
+				}
+			}
+		})
+	}
+}

@@ -83,6 +83,11 @@ type Profile struct {
 	// JITRole is the role a just-in-time app gives an account at its
 	// first login.
 	JITRole string
+	// JITOnly says that a just-in-time app creates accounts only at a
+	// login. An app whose plan also lets admins add users ahead of it (an
+	// invite, or the app's own SCIM add-on) sets it false, and gets a
+	// create task instead of waiting.
+	JITOnly bool
 	// SimulateLogin makes scimbridge create a just-in-time account by
 	// posting an SSO login for the user to the app, instead of waiting
 	// for the user's own.
@@ -172,6 +177,9 @@ type Override struct {
 	// SimulateLogin, when set, says whether scimbridge simulates a
 	// just-in-time account's first login.
 	SimulateLogin *bool `yaml:"simulate_login"`
+	// JITOnly, when set, says whether the just-in-time app creates
+	// accounts only at a login (see Profile.JITOnly).
+	JITOnly *bool `yaml:"jit_only"`
 	// ReclaimAfter replaces how long without a login makes a seat
 	// reclaimable (a duration such as 2160h or 90d).
 	ReclaimAfter string `yaml:"reclaim_after"`
@@ -303,6 +311,12 @@ func (p *Profile) apply(o Override) error {
 	}
 	if o.SimulateLogin != nil {
 		p.SimulateLogin = *o.SimulateLogin
+	}
+	if o.JITOnly != nil {
+		if p.Adapter != AdapterJIT {
+			return keyErrf([]string{"jit_only"}, "only a just-in-time app (adapter %s) creates accounts at a login", AdapterJIT)
+		}
+		p.JITOnly = *o.JITOnly
 	}
 	if o.ReclaimAfter != "" {
 		d, err := parseDuration(o.ReclaimAfter)
@@ -528,6 +542,7 @@ func load(name string, data []byte) (*Profile, error) {
 		Description:  strings.TrimSpace(f.Description),
 		Executor:     f.Executor,
 		Adapter:      cmp.Or(f.Adapter, AdapterManual),
+		JITOnly:      f.Adapter == AdapterJIT,
 		JITRole:      f.JITRole,
 		Modules:      f.Modules,
 		SingleRole:   f.SingleRole,

@@ -92,3 +92,17 @@ func TestSeatOverrides(t *testing.T) {
 		})
 	}
 }
+
+func TestJITOnly(t *testing.T) {
+	no := false
+	if p := builtin(t, "sixsense"); !p.JITOnly {
+		t.Error("a jit profile creates accounts only at a login by default")
+	}
+	p, err := builtin(t, "sixsense").With(Override{JITOnly: &no})
+	if err != nil || p.JITOnly {
+		t.Errorf("jit_only: false: %v, %v", p.JITOnly, err)
+	}
+	if _, err := builtin(t, "peopleai").With(Override{JITOnly: &no}); err == nil || !strings.Contains(err.Error(), "jit_only: only a just-in-time app") {
+		t.Errorf("jit_only on a manual app: %v", err)
+	}
+}

@@ -62,6 +62,15 @@ func (q Queue) AuditOf(ctx context.Context, f AuditFilter) ([]AuditRecord, error
 			args = append(args, c.val)
 		}
 	}
+	// As for tasks: without the hint, ORDER BY seq draws SQLite to the
+	// index of the whole app's trail.
+	hint := ""
+	switch {
+	case f.TaskID != 0:
+		hint = "INDEXED BY adapter_audit_task "
+	case f.App != "" && f.UserID != "":
+		hint = "INDEXED BY adapter_audit_user "
+	}
 	clause := ""
 	if len(where) > 0 {
 		clause = "WHERE " + strings.Join(where, " AND ")
@@ -73,7 +82,7 @@ func (q Queue) AuditOf(ctx context.Context, f AuditFilter) ([]AuditRecord, error
 	}
 	rows, err := q.sql.Query(ctx, `SELECT au.seq, au.time, au.actor, au.app, au.user_id, au.task_id, au.what,
 		au.from_state, au.to_state, au.reason, COALESCE(ac.user_name, '')
-		FROM adapter_audit au LEFT JOIN adapter_accounts ac ON ac.app = au.app AND ac.user_id = au.user_id
+		FROM adapter_audit au `+hint+`LEFT JOIN adapter_accounts ac ON ac.app = au.app AND ac.user_id = au.user_id
 		`+clause, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read audit: %w", err)

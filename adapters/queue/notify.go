@@ -23,11 +23,26 @@ const (
 	TaskOverdue = "task.overdue" // a pending task passed its deadline
 	TaskFailed  = "task.failed"  // an admin reported that a task could not be done
 	DriftFound  = "drift.found"  // an import found the app differing from what scimbridge expects
+	SeatsOver   = "seats.over"   // a module the app does not enforce has more seats in use than bought
 )
 
 // NotificationKinds returns every kind of notification.
 func NotificationKinds() []string {
-	return []string{TaskOpened, TaskOverdue, TaskFailed, DriftFound}
+	return []string{TaskOpened, TaskOverdue, TaskFailed, DriftFound, SeatsOver}
+}
+
+// SeatNotice is the payload of a seats.over notification.
+type SeatNotice struct {
+	Module string `json:"module"`
+	Used   int    `json:"used"`
+	Limit  int    `json:"limit"`
+}
+
+// EnqueueSeats enqueues a seats.over notification for app.
+func (q Queue) EnqueueSeats(ctx context.Context, app string, n SeatNotice) (int64, error) {
+	return q.Enqueue(ctx, SeatsOver, app, 0, struct {
+		Seats SeatNotice `json:"seats"`
+	}{n})
 }
 
 // Notification is one entry of the outbox.

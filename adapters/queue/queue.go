@@ -129,6 +129,15 @@ var migrations = []string{
 	ALTER TABLE adapter_tasks ADD COLUMN last_error TEXT NOT NULL DEFAULT '';
 	CREATE INDEX adapter_tasks_automatic ON adapter_tasks(next_attempt)
 		WHERE executor <> 'manual' AND status = 'open';`,
+
+	// Modules that went over a limit the app does not enforce, so that
+	// the over-provisioning is notified once, until it ends.
+	`CREATE TABLE adapter_seat_flags (
+		app TEXT NOT NULL,
+		module TEXT NOT NULL,
+		flagged TEXT NOT NULL,
+		PRIMARY KEY (app, module)
+	) WITHOUT ROWID;`,
 }
 
 // Migrate creates or updates the queue's tables.
@@ -332,13 +341,13 @@ func (q Queue) Task(ctx context.Context, id int64) (task.Task, error) {
 // Pending returns the tasks of user in app that still wait for someone,
 // oldest first.
 func (q Queue) Pending(ctx context.Context, app, userID string) ([]task.Task, error) {
-	return q.list(ctx, `WHERE app = ? AND user_id = ? AND `+pendingSQL+` ORDER BY id`, app, userID)
+	return q.list(ctx, byUser+`WHERE app = ? AND user_id = ? AND `+pendingSQL+` ORDER BY id`, app, userID)
 }
 
 // LastClosed returns the newest task of user in app that no longer waits
 // for anyone; found is false when there is none.
 func (q Queue) LastClosed(ctx context.Context, app, userID string) (t task.Task, found bool, err error) {
-	list, err := q.list(ctx, `WHERE app = ? AND user_id = ? AND status NOT IN ('awaiting_approval', 'open', 'claimed') ORDER BY id DESC LIMIT 1`, app, userID)
+	list, err := q.list(ctx, byUser+`WHERE app = ? AND user_id = ? AND NOT `+pendingSQL+` ORDER BY id DESC LIMIT 1`, app, userID)
 	if err != nil || len(list) == 0 {
 		return task.Task{}, false, err
 	}
@@ -382,6 +391,9 @@ func (q Queue) Tasks(ctx context.Context, f Filter) ([]task.Task, error) {
 	if len(where) > 0 {
 		clause = "WHERE " + strings.Join(where, " AND ") + " " + clause
 	}
+	if f.App != "" && f.UserID != "" {
+		clause = byUser + clause
+	}
 	if f.Limit > 0 {
 		clause += " LIMIT ?"
 		args = append(args, f.Limit)
@@ -390,6 +402,11 @@ func (q Queue) Tasks(ctx context.Context, f Filter) ([]task.Task, error) {
 }
 
 const pendingSQL = "status IN ('awaiting_approval', 'open', 'claimed')"
+
+// byUser makes a query of one user's tasks use the index by user: with
+// ORDER BY id, SQLite would otherwise prefer walking the whole app's
+// tasks in id order, which costs the size of the app per replan.
+const byUser = "INDEXED BY adapter_tasks_user "
 
 // TaskCounts is how many tasks of an app there are in each status, and
 // how many of the pending ones are past their deadline.
@@ -612,8 +629,10 @@ func (q Queue) Blocked(ctx context.Context, app string, limit int) ([]string, er
 // DueAutomatic lists up to limit open tasks that an executor carries out
 // by itself and that are due to be tried at now.
 func (q Queue) DueAutomatic(ctx context.Context, now time.Time, limit int) ([]task.Task, error) {
-	return q.list(ctx, `WHERE executor <> 'manual' AND status = 'open' AND (next_attempt IS NULL OR next_attempt <= ?)
-		ORDER BY next_attempt, id LIMIT ?`, formatTime(now), limit)
+	// The partial index holds only automatic open tasks; without the
+	// hint SQLite would walk every open task, admins' included.
+	return q.list(ctx, `INDEXED BY adapter_tasks_automatic WHERE executor <> 'manual' AND status = 'open'
+		AND (next_attempt IS NULL OR next_attempt <= ?) ORDER BY next_attempt, id LIMIT ?`, formatTime(now), limit)
 }
 
 // Retry records a failed attempt of an automatic task and when to try
@@ -647,4 +666,44 @@ func (q Queue) HandOver(ctx context.Context, id int64, assignee, head, lastError
 		return t, fmt.Errorf("hand over task %d: %w", id, err)
 	}
 	return t, q.audit(ctx, actor, t.App, t.UserID, id, "task "+t.Kind, from, task.Manual, "handed to an admin: "+lastError)
+}
+
+// SeatFlagged reports whether module of app was flagged over its limit.
+func (q Queue) SeatFlagged(ctx context.Context, app, module string) (bool, error) {
+	var n int
+	err := q.sql.QueryRow(ctx, `SELECT COUNT(*) FROM adapter_seat_flags WHERE app = ? AND module = ?`, app, module).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("read seat flag: %w", err)
+	}
+	return n > 0, nil
+}
+
+// FlagSeats records that module of app went over its limit (on) or is
+// back within it (off).
+func (q Queue) FlagSeats(ctx context.Context, app, module string, on bool) error {
+	var err error
+	if on {
+		_, err = q.sql.Exec(ctx, `INSERT INTO adapter_seat_flags(app, module, flagged) VALUES (?, ?, ?)
+			ON CONFLICT(app, module) DO NOTHING`, app, module, formatTime(q.now()))
+	} else {
+		_, err = q.sql.Exec(ctx, `DELETE FROM adapter_seat_flags WHERE app = ? AND module = ?`, app, module)
+	}
+	if err != nil {
+		return fmt.Errorf("flag seats: %w", err)
+	}
+	return nil
+}
+
+// AccountNamed returns the account of app whose user id or, in any case,
+// user name is name; found is false when there is none.
+func (q Queue) AccountNamed(ctx context.Context, app, name string) (a account.Account, found bool, err error) {
+	a, err = scanAccount(q.sql.QueryRow(ctx, `SELECT `+accountColumns+` FROM adapter_accounts
+		WHERE app = ? AND (user_id = ? OR user_name = ? COLLATE NOCASE) ORDER BY user_id = ? DESC LIMIT 1`, app, name, name, name))
+	if errors.Is(err, sql.ErrNoRows) {
+		return account.Account{}, false, nil
+	}
+	if err != nil {
+		return account.Account{}, false, fmt.Errorf("read account: %w", err)
+	}
+	return a, true, nil
 }

@@ -129,9 +129,6 @@ func flagSet(e *env, name, head string) *flag.FlagSet {
 	return fs
 }
 
-// parse parses flags that may come before or after positional arguments
-// ("token revoke ID -config FILE" and "token revoke -config FILE ID" both
-// work) and returns the positional ones.
 // parseFlagsOnly is parse for commands that take no arguments but flags.
 func parseFlagsOnly(fs *flag.FlagSet, args []string) error {
 	rest, err := parse(fs, args)
@@ -141,6 +138,9 @@ func parseFlagsOnly(fs *flag.FlagSet, args []string) error {
 	return err
 }
 
+// parse parses flags that may come before or after positional arguments
+// ("token revoke ID -config FILE" and "token revoke -config FILE ID" both
+// work) and returns the positional ones.
 func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	var positional []string
 	for {
