@@ -364,3 +364,21 @@ func TestSeatsOverNotified(t *testing.T) {
 		t.Errorf("seats.over notifications: %q", over)
 	}
 }
+
+// TestLoginWithRole: an app that maps a SAML role attribute got the
+// desired role with the assertion, so there is nothing to promote.
+func TestLoginWithRole(t *testing.T) {
+	w := jitWorld(t, false)
+	ann := w.createUser("ann")
+	w.group("Marketing", ann)
+	w.dispatch()
+	err := w.eng.RecordLogin(context.Background(), engine.Login{App: "peopleai", UserID: ann, At: time.Now(),
+		Source: engine.LoginProxy, Role: "Marketing Administrator"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.wantTasks()
+	if a := w.account(ann); a.State != account.Active || a.Observed.Role != "Marketing Administrator" {
+		t.Errorf("ann: %s %q", a.State, a.Observed.Role)
+	}
+}

@@ -35,6 +35,9 @@ const (
 	// catchUpTimeout bounds the wait, before the burst, for the engine to
 	// dispatch the events of the load and of the earlier scenarios.
 	catchUpTimeout = 120 * time.Second
+	// settleTimeout bounds the wait, after the load, for the engine to
+	// dispatch the load's events before the scenarios run.
+	settleTimeout = 10 * time.Minute
 	// drainTimeout bounds the wait, after the burst's last create, for
 	// the engine to dispatch the burst's events.
 	drainTimeout = 120 * time.Second
@@ -151,7 +154,7 @@ func runDispatchBurst(ctx context.Context, a *api, ds *dataset, dbPath string, o
 	defer ob.close()
 	var res dispatchResult
 	var maxSeq, cursor int64
-	res.backlog, res.caughtUp, maxSeq, cursor, err = ob.waitCaughtUp(ctx, progress)
+	res.backlog, res.caughtUp, maxSeq, cursor, err = ob.waitCaughtUp(ctx, progress, catchUpTimeout)
 	if err != nil {
 		return res, err
 	}
@@ -215,11 +218,11 @@ func runDispatchBurst(ctx context.Context, a *api, ds *dataset, dbPath string, o
 	return res, nil
 }
 
-// waitCaughtUp waits, up to catchUpTimeout, for the engine's cursor to
+// waitCaughtUp waits, up to timeout, for the engine's cursor to
 // reach the newest event. It returns how many events the engine had left
 // when the wait began, how long the wait took, and the outbox as last
 // read: cursor < maxSeq means the engine did not catch up in time.
-func (o *outbox) waitCaughtUp(ctx context.Context, progress io.Writer) (backlog int64, waited time.Duration, maxSeq, cursor int64, err error) {
+func (o *outbox) waitCaughtUp(ctx context.Context, progress io.Writer, timeout time.Duration) (backlog int64, waited time.Duration, maxSeq, cursor int64, err error) {
 	start := time.Now()
 	lastNote := start
 	tick := time.NewTicker(catchUpEvery)
@@ -233,7 +236,7 @@ func (o *outbox) waitCaughtUp(ctx context.Context, progress io.Writer) (backlog 
 		if first {
 			backlog = maxSeq - cursor
 		}
-		if cursor >= maxSeq || waited >= catchUpTimeout {
+		if cursor >= maxSeq || waited >= timeout {
 			return backlog, waited, maxSeq, cursor, nil
 		}
 		if time.Since(lastNote) >= progressEvery {

@@ -58,6 +58,7 @@ type report struct {
 	data          *loaded
 	summaries     []summary
 	dispatch      *dispatchResult // nil when -only left it out
+	settle        settled
 	mem           memory
 	server        stopResult
 	total         time.Duration
@@ -172,6 +173,12 @@ func (r report) dispatchNote(w io.Writer) {
 }
 
 func (r report) notes(w io.Writer) {
+	st := r.settle
+	fmt.Fprintf(w, "\nAfter the load the engine had %d change events to dispatch; it caught up in %.1f s, before the scenarios ran.\n",
+		st.backlog, st.waited.Seconds())
+	if st.behind > 0 {
+		fmt.Fprintf(w, "- **it had not caught up after %v: %d events were still to dispatch while the scenarios ran**\n", settleTimeout, st.behind)
+	}
 	if len(r.summaries) > 0 { // -only may leave only the dispatch burst
 		fmt.Fprintf(w, "\nRuns (req/s, p99 ms):\n")
 	}
