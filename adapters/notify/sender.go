@@ -172,6 +172,9 @@ func (s *Sender) prune(ctx context.Context, now time.Time) {
 // start begins a round of delivery for as many due notifications as
 // there are free slots.
 func (s *Sender) start(ctx context.Context, now time.Time) error {
+	if err := s.settleUnwanted(ctx, now); err != nil {
+		return err
+	}
 	free := cap(s.slots) - len(s.slots)
 	if free <= 0 {
 		return nil
@@ -201,6 +204,33 @@ func (s *Sender) start(ctx context.Context, now time.Time) error {
 		}()
 	}
 	return nil
+}
+
+// settleBatch bounds the notifications one statement marks as wanted by
+// no webhook.
+const settleBatch = 5000
+
+// settleUnwanted marks the notifications no webhook wants as done, in
+// bulk, so that they cost no round (and no write) each.
+func (s *Sender) settleUnwanted(ctx context.Context, now time.Time) error {
+	wanted := make([]queue.Interest, len(s.hooks))
+	for i, h := range s.hooks {
+		wanted[i] = queue.Interest{Kinds: h.Events, Apps: h.Apps}
+	}
+	for {
+		var n int64
+		err := s.db.Update(ctx, func(tx store.Tx) error {
+			q, err := queueOf(tx)
+			if err != nil {
+				return err
+			}
+			n, err = q.SettleUnwanted(ctx, now, wanted, settleBatch)
+			return err
+		})
+		if err != nil || n < settleBatch {
+			return err
+		}
+	}
 }
 
 func (s *Sender) claim(id int64) bool {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/scimbridge/scimbridge/adapters/task"
@@ -360,4 +361,45 @@ func (q Queue) OverdueFlagged(ctx context.Context, id int64) (time.Time, error) 
 		return time.Time{}, fmt.Errorf("read task %d: %w", id, err)
 	}
 	return parseTime(at)
+}
+
+// Interest is what one receiver wants: notifications of Kinds about Apps,
+// where an empty list means all.
+type Interest struct {
+	Kinds, Apps []string
+}
+
+// SettleUnwanted marks delivered, at at, up to limit pending
+// notifications that none of wanted covers, and returns how many. One
+// statement does what a round per notification would: with no webhook,
+// or none for some kinds, every task would otherwise cost a write later.
+func (q Queue) SettleUnwanted(ctx context.Context, at time.Time, wanted []Interest, limit int) (int64, error) {
+	var (
+		wants []string
+		args  []any
+	)
+	in := func(col string, vals []string) string {
+		if len(vals) == 0 {
+			return "1"
+		}
+		for _, v := range vals {
+			args = append(args, v)
+		}
+		return col + " IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(vals)), ", ") + ")"
+	}
+	for _, w := range wanted {
+		wants = append(wants, "("+in("kind", w.Kinds)+" AND "+in("app", w.Apps)+")")
+	}
+	cond := "1"
+	if len(wants) > 0 {
+		cond = "NOT (" + strings.Join(wants, " OR ") + ")"
+	}
+	args = append([]any{formatTime(at)}, append(args, limit)...)
+	res, err := q.sql.Exec(ctx, `UPDATE adapter_notifications SET delivered = ?, next_attempt = NULL
+		WHERE id IN (SELECT id FROM adapter_notifications WHERE delivered IS NULL AND next_attempt IS NOT NULL AND `+cond+`
+		ORDER BY id LIMIT ?)`, args...)
+	if err != nil {
+		return 0, fmt.Errorf("settle notifications nobody wants: %w", err)
+	}
+	return res.RowsAffected()
 }

@@ -352,3 +352,54 @@ func TestAuditOf(t *testing.T) {
 		})
 	}
 }
+
+func TestSettleUnwanted(t *testing.T) {
+	ctx := context.Background()
+	at := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	cases := []struct {
+		name    string
+		wanted  []queue.Interest
+		limit   int
+		settled []string // kind/app of the notifications marked delivered
+	}{
+		{"no webhook: everything", nil, 100, []string{"task.opened/acme", "task.failed/acme", "task.opened/beta", "drift.found/beta"}},
+		{"at most limit", nil, 2, []string{"task.opened/acme", "task.failed/acme"}},
+		{"a webhook for everything: nothing", []queue.Interest{{}}, 100, nil},
+		{"one for failures, one for beta", []queue.Interest{{Kinds: []string{"task.failed"}}, {Apps: []string{"beta"}}}, 100,
+			[]string{"task.opened/acme"}},
+		{"one for acme's opened tasks", []queue.Interest{{Kinds: []string{"task.opened"}, Apps: []string{"acme"}}}, 100,
+			[]string{"task.failed/acme", "task.opened/beta", "drift.found/beta"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			db := open(t)
+			err := in(t, db, func(q queue.Queue) error {
+				for _, n := range []struct{ kind, app string }{{"task.opened", "acme"}, {"task.failed", "acme"}, {"task.opened", "beta"}, {"drift.found", "beta"}} {
+					if _, err := q.Enqueue(ctx, n.kind, n.app, 0, map[string]any{}); err != nil {
+						return err
+					}
+				}
+				n, err := q.SettleUnwanted(ctx, at, c.wanted, c.limit)
+				if err == nil && int(n) != len(c.settled) {
+					t.Errorf("settled %d, want %d", n, len(c.settled))
+				}
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, n := range all(t, queue.In(db.ReadSQL())) {
+				if !n.Delivered.IsZero() {
+					if !n.Delivered.Equal(at) || !n.NextAttempt.IsZero() {
+						t.Errorf("notification %d: delivered %v, next %v", n.ID, n.Delivered, n.NextAttempt)
+					}
+					got = append(got, n.Kind+"/"+n.App)
+				}
+			}
+			if !slices.Equal(got, c.settled) {
+				t.Errorf("settled %v, want %v", got, c.settled)
+			}
+		})
+	}
+}
