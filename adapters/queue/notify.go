@@ -395,9 +395,11 @@ func (q Queue) SettleUnwanted(ctx context.Context, at time.Time, wanted []Intere
 		cond = "NOT (" + strings.Join(wants, " OR ") + ")"
 	}
 	args = append([]any{formatTime(at)}, append(args, limit)...)
+	// The hint keeps the search on the pending ones: ordered by id,
+	// SQLite would walk every notification ever sent, in the writer.
 	res, err := q.sql.Exec(ctx, `UPDATE adapter_notifications SET delivered = ?, next_attempt = NULL
-		WHERE id IN (SELECT id FROM adapter_notifications WHERE delivered IS NULL AND next_attempt IS NOT NULL AND `+cond+`
-		ORDER BY id LIMIT ?)`, args...)
+		WHERE id IN (SELECT id FROM adapter_notifications INDEXED BY adapter_notifications_due
+			WHERE delivered IS NULL AND next_attempt IS NOT NULL AND `+cond+` LIMIT ?)`, args...)
 	if err != nil {
 		return 0, fmt.Errorf("settle notifications nobody wants: %w", err)
 	}
