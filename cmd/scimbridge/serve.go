@@ -30,6 +30,11 @@ Runs the SCIM server: one SCIM 2.0 endpoint per configured app at
 and GET /healthz. Beside it, the engine turns each change the IdP makes
 into the work the app needs (tasks for admins: see "scimbridge tasks"),
 flags overdue tasks, and sends notifications to the configured webhooks.
+With a saml section it also serves the SSO proxy of just-in-time apps
+(/saml/... towards the company IdP, /apps/<app>/saml/... towards each
+app) and carries out simulated first logins; with okta_hook, Okta's event
+hook at /hooks/okta (docs/jit.md). Processed change events are deleted
+after outbox_retention.
 Stops cleanly on SIGINT or SIGTERM, finishing the requests in flight.
 `
 
