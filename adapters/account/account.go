@@ -60,6 +60,8 @@ type Account struct {
 	// BlockedReason is why a blocked account is blocked, in the words the
 	// app would use.
 	BlockedReason string
+	// AppUserID is the app's own id of the account, when an API told it.
+	AppUserID string
 }
 
 // Settled returns the state of an account with no outstanding work.

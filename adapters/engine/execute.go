@@ -17,11 +17,32 @@ import (
 
 // Executor carries out a task in the app by itself, such as a simulated
 // SSO login or an API call. Execute must be safe to repeat: after a crash
-// the task is tried again. An error wrapped with Refused is final; any
-// other is retried with backoff.
+// the task is tried again. An error wrapped with Refused is final; one
+// made by RetryAfter is retried no sooner than it says; any other is
+// retried with backoff.
 type Executor interface {
-	Execute(ctx context.Context, t task.Task, a account.Account) error
+	Execute(ctx context.Context, t task.Task, a account.Account) (Result, error)
 }
+
+// Result is what an executor learned while carrying out a task.
+type Result struct {
+	// AppUserID is the app's own id of the account, when the app told it
+	// (an API's create answer); empty otherwise.
+	AppUserID string
+}
+
+// RetryAfterError is a temporary failure with the earliest time to try
+// again that the app asked for (HTTP 429 or 503 with Retry-After).
+type RetryAfterError struct {
+	After time.Duration
+	Err   error
+}
+
+func (e *RetryAfterError) Error() string { return e.Err.Error() }
+func (e *RetryAfterError) Unwrap() error { return e.Err }
+
+// RetryAfter marks err as temporary, to be retried no sooner than after.
+func RetryAfter(err error, after time.Duration) error { return &RetryAfterError{After: after, Err: err} }
 
 // RefusedError is an executor's final failure: the app said no, and
 // trying again would not change that.
@@ -64,10 +85,13 @@ func (e *Engine) Execute(ctx context.Context, executors map[string]Executor) (in
 		if err != nil {
 			return 0, err
 		}
-		var runErr error
+		var (
+			res    Result
+			runErr error
+		)
 		if x, ok := executors[t.Executor]; ok {
 			xctx, cancel := context.WithTimeout(ctx, execTimeout)
-			runErr = x.Execute(xctx, t, acct)
+			res, runErr = x.Execute(xctx, t, acct)
 			cancel()
 		} else {
 			runErr = Refused(fmt.Errorf("this scimbridge has no %q executor", t.Executor))
@@ -75,7 +99,7 @@ func (e *Engine) Execute(ctx context.Context, executors map[string]Executor) (in
 		if ctx.Err() != nil {
 			return 0, ctx.Err()
 		}
-		if err := e.settle(ctx, t, runErr); err != nil {
+		if err := e.settle(ctx, t, res, runErr); err != nil {
 			return 0, err
 		}
 	}
@@ -84,7 +108,7 @@ func (e *Engine) Execute(ctx context.Context, executors map[string]Executor) (in
 
 // settle records what running task t came to, if the task still waits
 // for its executor (an admin or a replan may have moved it meanwhile).
-func (e *Engine) settle(ctx context.Context, t task.Task, runErr error) error {
+func (e *Engine) settle(ctx context.Context, t task.Task, res Result, runErr error) error {
 	return e.db.Update(ctx, func(tx store.Tx) error {
 		q, err := queueOf(tx)
 		if err != nil {
@@ -97,15 +121,22 @@ func (e *Engine) settle(ctx context.Context, t task.Task, runErr error) error {
 		if now.Status != task.Open || now.Executor != t.Executor {
 			return nil
 		}
-		var refused *RefusedError
+		var (
+			refused *RefusedError
+			later   *RetryAfterError
+		)
 		switch {
 		case runErr == nil:
-			return e.executed(ctx, tx, q, now)
+			return e.executed(ctx, tx, q, now, res)
 		case errors.As(runErr, &refused) || now.Attempts+1 >= maxAttempts:
 			e.log.Warn("an automatic task goes to an admin", "task", t.ID, "app", t.App, "executor", t.Executor, "attempts", now.Attempts+1, "error", runErr)
 			return e.handOver(ctx, q, now, runErr)
 		default:
-			next := e.now().Add(backoff(now.Attempts + 1))
+			wait := backoff(now.Attempts + 1)
+			if errors.As(runErr, &later) && later.After > wait {
+				wait = later.After
+			}
+			next := e.now().Add(wait)
 			e.log.Info("an automatic task failed; retrying", "task", t.ID, "app", t.App, "executor", t.Executor, "attempt", now.Attempts+1, "next", next, "error", runErr)
 			return q.Retry(ctx, now.ID, now.Attempts+1, next, runErr.Error())
 		}
@@ -114,7 +145,7 @@ func (e *Engine) settle(ctx context.Context, t task.Task, runErr error) error {
 
 // executed records a task its executor carried out: done and verified,
 // since the app itself answered, then what it makes true.
-func (e *Engine) executed(ctx context.Context, tx store.Tx, q queue.Queue, t task.Task) error {
+func (e *Engine) executed(ctx context.Context, tx store.Tx, q queue.Queue, t task.Task, res Result) error {
 	note := fmt.Sprintf("carried out by the %s executor", t.Executor)
 	if _, err := q.Move(ctx, t.ID, queue.Change{To: task.Done, Actor: System, Note: note, Reason: note}); err != nil {
 		return err
@@ -124,6 +155,16 @@ func (e *Engine) executed(ctx context.Context, tx store.Tx, q queue.Queue, t tas
 	}
 	if err := e.observe(ctx, q, t, System); err != nil {
 		return err
+	}
+	if res.AppUserID != "" {
+		a, _, err := q.Account(ctx, t.App, t.UserID)
+		if err != nil {
+			return err
+		}
+		a.AppUserID = res.AppUserID
+		if err := q.PutAccount(ctx, &a, System, fmt.Sprintf("task %d: the app's id of the account", t.ID)); err != nil {
+			return err
+		}
 	}
 	// A simulated login is a login: the app saw the user sign in.
 	if t.Kind == string(profile.Create) && t.Executor == plan.ExecutorSAML {

@@ -58,14 +58,14 @@ type app struct {
 	answer func(email string) error
 }
 
-func (a *app) Execute(_ context.Context, t task.Task, acct account.Account) error {
+func (a *app) Execute(_ context.Context, t task.Task, acct account.Account) (engine.Result, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.seen = append(a.seen, acct.Email)
 	if a.answer != nil {
-		return a.answer(acct.Email)
+		return engine.Result{}, a.answer(acct.Email)
 	}
-	return nil
+	return engine.Result{}, nil
 }
 
 func (w *world) execute(x engine.Executor) int {

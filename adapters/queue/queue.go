@@ -138,6 +138,11 @@ var migrations = []string{
 		flagged TEXT NOT NULL,
 		PRIMARY KEY (app, module)
 	) WITHOUT ROWID;`,
+
+	// The app's own id of an account, as its API gave it, and the further
+	// values of an action (a JSON object, such as a reassignment target).
+	`ALTER TABLE adapter_accounts ADD COLUMN app_user_id TEXT NOT NULL DEFAULT '';
+	ALTER TABLE adapter_tasks ADD COLUMN params TEXT NOT NULL DEFAULT '{}';`,
 }
 
 // Migrate creates or updates the queue's tables.
@@ -177,7 +182,7 @@ func parseTime(s sql.NullString) (time.Time, error) {
 }
 
 const accountColumns = `app, user_id, user_name, email, state, desired_exists, desired_active, desired_role,
-	observed_exists, observed_active, observed_role, observed_source, observed_at, updated, last_login, blocked_reason`
+	observed_exists, observed_active, observed_role, observed_source, observed_at, updated, last_login, blocked_reason, app_user_id`
 
 func scanAccount(sc interface{ Scan(...any) error }) (account.Account, error) {
 	var (
@@ -186,7 +191,8 @@ func scanAccount(sc interface{ Scan(...any) error }) (account.Account, error) {
 	)
 	err := sc.Scan(&a.App, &a.UserID, &a.UserName, &a.Email, &a.State,
 		&a.Desired.Exists, &a.Desired.Active, &a.Desired.Role,
-		&a.Observed.Exists, &a.Observed.Active, &a.Observed.Role, &a.Observed.Source, &at, &updated, &login, &a.BlockedReason)
+		&a.Observed.Exists, &a.Observed.Active, &a.Observed.Role, &a.Observed.Source, &at, &updated, &login, &a.BlockedReason,
+		&a.AppUserID)
 	if err != nil {
 		return a, err
 	}
@@ -238,15 +244,15 @@ func (q Queue) PutAccount(ctx context.Context, a *account.Account, actor, reason
 		return err
 	}
 	a.Updated = q.now()
-	_, err = q.sql.Exec(ctx, `INSERT INTO adapter_accounts(`+accountColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	_, err = q.sql.Exec(ctx, `INSERT INTO adapter_accounts(`+accountColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT(app, user_id) DO UPDATE SET user_name = excluded.user_name, email = excluded.email, state = excluded.state,
 			desired_exists = excluded.desired_exists, desired_active = excluded.desired_active, desired_role = excluded.desired_role,
 			observed_exists = excluded.observed_exists, observed_active = excluded.observed_active, observed_role = excluded.observed_role,
 			observed_source = excluded.observed_source, observed_at = excluded.observed_at, updated = excluded.updated,
-			last_login = excluded.last_login, blocked_reason = excluded.blocked_reason`,
+			last_login = excluded.last_login, blocked_reason = excluded.blocked_reason, app_user_id = excluded.app_user_id`,
 		a.App, a.UserID, a.UserName, a.Email, a.State, a.Desired.Exists, a.Desired.Active, a.Desired.Role,
 		a.Observed.Exists, a.Observed.Active, a.Observed.Role, a.Observed.Source, formatTime(a.Observed.At), formatTime(a.Updated),
-		formatTime(a.LastLogin), a.BlockedReason)
+		formatTime(a.LastLogin), a.BlockedReason, a.AppUserID)
 	if err != nil {
 		return fmt.Errorf("store account: %w", err)
 	}
@@ -273,24 +279,30 @@ func (q Queue) audit(ctx context.Context, actor, app, userID string, taskID int6
 }
 
 const taskColumns = `id, app, user_id, user_name, kind, status, role, previous_role, steps, assignee, due, created, updated,
-	note, evidence, by, superseded_by, executor, attempts, next_attempt, last_error`
+	note, evidence, by, superseded_by, executor, attempts, next_attempt, last_error, params`
 
 func scanTask(sc interface{ Scan(...any) error }) (task.Task, error) {
 	var (
 		t                     task.Task
-		steps                 string
+		steps, params         string
 		due, created, updated sql.NullString
 		next                  sql.NullString
 		supersededBy          sql.NullInt64
 	)
 	err := sc.Scan(&t.ID, &t.App, &t.UserID, &t.UserName, &t.Kind, &t.Status, &t.Role, &t.PreviousRole, &steps,
 		&t.Assignee, &due, &created, &updated, &t.Note, &t.Evidence, &t.By, &supersededBy,
-		&t.Executor, &t.Attempts, &next, &t.LastError)
+		&t.Executor, &t.Attempts, &next, &t.LastError, &params)
 	if err != nil {
 		return t, err
 	}
 	if err := json.Unmarshal([]byte(steps), &t.Steps); err != nil {
 		return t, fmt.Errorf("task %d steps: %w", t.ID, err)
+	}
+	if err := json.Unmarshal([]byte(params), &t.Params); err != nil {
+		return t, fmt.Errorf("task %d params: %w", t.ID, err)
+	}
+	if len(t.Params) == 0 {
+		t.Params = nil
 	}
 	t.SupersededBy = supersededBy.Int64
 	for _, f := range []struct {
@@ -315,11 +327,18 @@ func (q Queue) AddTask(ctx context.Context, t *task.Task, actor, reason string) 
 	if t.Executor == "" {
 		t.Executor = task.Manual
 	}
+	params := []byte("{}")
+	if len(t.Params) > 0 {
+		if params, err = json.Marshal(t.Params); err != nil {
+			return fmt.Errorf("add task: %w", err)
+		}
+	}
 	err = q.sql.QueryRow(ctx, `INSERT INTO adapter_tasks(app, user_id, user_name, kind, status, role, previous_role, steps,
-		assignee, due, created, updated, note, evidence, by, executor, next_attempt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		assignee, due, created, updated, note, evidence, by, executor, next_attempt, params)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		t.App, t.UserID, t.UserName, t.Kind, t.Status, t.Role, t.PreviousRole, string(steps),
 		t.Assignee, formatTime(t.Due), formatTime(t.Created), formatTime(t.Updated), t.Note, t.Evidence, t.By,
-		t.Executor, formatTime(t.NextAttempt)).Scan(&t.ID)
+		t.Executor, formatTime(t.NextAttempt), string(params)).Scan(&t.ID)
 	if err != nil {
 		return fmt.Errorf("add task: %w", err)
 	}

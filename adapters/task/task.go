@@ -84,6 +84,9 @@ type Task struct {
 	// By is who last moved it; SupersededBy the task that replaced it.
 	By           string
 	SupersededBy int64
+	// Params are the action's further values, such as the user whose
+	// items a reassignment goes to (see the adapters that set them).
+	Params map[string]string
 	// Executor carries the task out: Manual (an admin) or the name of an
 	// executor that does it by itself, which keeps its retry state here.
 	Executor    string

@@ -120,22 +120,22 @@ type samlExecutor struct {
 	sso *samlsp.Service
 }
 
-func (x samlExecutor) Execute(ctx context.Context, t task.Task, a account.Account) error {
+func (x samlExecutor) Execute(ctx context.Context, t task.Task, a account.Account) (engine.Result, error) {
 	u, err := x.d.db.GetUser(ctx, t.App, t.UserID, store.Load{})
 	if errors.Is(err, store.ErrNotFound) {
-		return engine.Refused(fmt.Errorf("user %s is no longer in the directory", t.UserID))
+		return engine.Result{}, engine.Refused(fmt.Errorf("user %s is no longer in the directory", t.UserID))
 	}
 	if err != nil {
-		return err
+		return engine.Result{}, err
 	}
 	f := engine.UserDetails(u)
 	err = x.sso.SimulateLogin(ctx, t.App, samlsp.User{ID: u.ID, UserName: u.UserName, Email: a.Email,
 		GivenName: f.GivenName, FamilyName: f.FamilyName, Roles: []string{a.Desired.Role}})
 	var refused *samlsp.RefusedError
 	if errors.As(err, &refused) {
-		return engine.Refused(err)
+		return engine.Result{}, engine.Refused(err)
 	}
-	return err
+	return engine.Result{}, err
 }
 
 // sso is what serve runs for the SSO side: the SAML service, the Okta
