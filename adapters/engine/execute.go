@@ -42,7 +42,9 @@ func (e *RetryAfterError) Error() string { return e.Err.Error() }
 func (e *RetryAfterError) Unwrap() error { return e.Err }
 
 // RetryAfter marks err as temporary, to be retried no sooner than after.
-func RetryAfter(err error, after time.Duration) error { return &RetryAfterError{After: after, Err: err} }
+func RetryAfter(err error, after time.Duration) error {
+	return &RetryAfterError{After: after, Err: err}
+}
 
 // RefusedError is an executor's final failure: the app said no, and
 // trying again would not change that.
