@@ -39,6 +39,10 @@ type Observed struct {
 	Exists bool
 	Active bool
 	Role   string
+	// Reassigned says that the items the user owns in the app were given
+	// to someone else since they last left; only adapters that reassign
+	// track it.
+	Reassigned bool
 	// Source says how it became known ("task", "import"), At when.
 	Source string
 	At     time.Time

@@ -39,6 +39,10 @@ const System = "scimbridge"
 type App struct {
 	Profile *profile.Profile
 	Adapter plan.Adapter
+	// Automatic names, per action kind, the executor that carries the
+	// app's actions of that kind out by itself (such as "rest"); kinds
+	// not named become admins' tasks.
+	Automatic map[profile.ActionKind]string
 }
 
 // AdapterFor returns the adapter an app's profile names.
@@ -48,6 +52,8 @@ func AdapterFor(p *profile.Profile) (plan.Adapter, error) {
 		return plan.Manual{}, nil
 	case profile.AdapterJIT:
 		return plan.JIT{Role: p.JITRole, Simulate: p.SimulateLogin, Invite: !p.JITOnly}, nil
+	case profile.AdapterReassign:
+		return plan.Reassign{}, nil
 	}
 	return nil, fmt.Errorf("profile %q names adapter %q, which this scimbridge does not have", p.Name, p.Adapter)
 }
@@ -276,10 +282,13 @@ func (e *Engine) replanOne(ctx context.Context, tx store.Tx, app, id, actor, rea
 	if err != nil {
 		return "", err
 	}
+	if actions, err = e.reassignTargets(ctx, q, cfg.Profile, acct, u, actions); err != nil {
+		return "", err
+	}
 	d := plan.Decide(actions, pending)
 	var first int64
 	for _, a := range d.New {
-		t, err := e.newTask(cfg.Profile, acct, u, a, noSeat)
+		t, err := e.newTask(cfg, acct, u, a, noSeat)
 		if err != nil {
 			return "", err
 		}
@@ -365,7 +374,8 @@ func notRejected(ctx context.Context, q queue.Queue, app, id string, actions []p
 
 // newTask builds the task for action a on acct; noSeat is why the app
 // has no seat, for a FreeSeat action.
-func (e *Engine) newTask(p *profile.Profile, acct account.Account, u store.User, a plan.Action, noSeat string) (task.Task, error) {
+func (e *Engine) newTask(app App, acct account.Account, u store.User, a plan.Action, noSeat string) (task.Task, error) {
+	p := app.Profile
 	f, err := userFields(u)
 	if err != nil {
 		return task.Task{}, err
@@ -380,13 +390,19 @@ func (e *Engine) newTask(p *profile.Profile, acct account.Account, u store.User,
 	} else if steps, err = p.Render(a.Kind, profile.RunbookData{
 		App: acct.App, UserName: userName, Email: acct.Email, DisplayName: f.displayName,
 		GivenName: f.givenName, FamilyName: f.familyName, Role: a.Role, PreviousRole: a.PreviousRole,
+		Target: a.Params[ParamTargetEmail], Candidates: splitList(a.Params[ParamCandidates]),
 	}); err != nil {
 		return task.Task{}, err
+	}
+	executor := a.Executor
+	// A reassignment without a receiver waits for an admin's choice.
+	if executor == "" && !(a.Kind == profile.Reassign && a.Params[ParamTargetUser] == "") {
+		executor = app.Automatic[a.Kind]
 	}
 	t := task.Task{
 		App: acct.App, UserID: acct.UserID, UserName: userName, Kind: string(a.Kind), Status: task.Open,
 		Role: a.Role, PreviousRole: a.PreviousRole, Steps: steps, Assignee: p.Assignee[kind],
-		Executor: cmp.Or(a.Executor, task.Manual),
+		Executor: cmp.Or(executor, task.Manual), Params: a.Params,
 	}
 	if d := p.Deadlines[kind]; d > 0 {
 		t.Due = e.now().Add(d)
@@ -467,4 +483,15 @@ func UserDetails(u store.User) Details {
 		return Details{Email: u.UserName}
 	}
 	return Details{Active: f.active, Email: f.email, DisplayName: f.displayName, GivenName: f.givenName, FamilyName: f.familyName}
+}
+
+// splitList splits a comma-separated list, dropping blanks.
+func splitList(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
 }

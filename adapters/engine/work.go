@@ -126,7 +126,10 @@ func (e *Engine) observe(ctx context.Context, q queue.Queue, t task.Task, actor 
 	o := &a.Observed
 	switch profile.ActionKind(t.Kind) {
 	case profile.Create, profile.Reactivate:
-		o.Exists, o.Active, o.Role = true, true, t.Role
+		// Items reassigned when the user left stay with their receiver.
+		o.Exists, o.Active, o.Role, o.Reassigned = true, true, t.Role, false
+	case profile.Reassign:
+		o.Reassigned = true
 	case profile.SetRole:
 		o.Role = t.Role
 	case profile.Deactivate:
@@ -135,5 +138,12 @@ func (e *Engine) observe(ctx context.Context, q queue.Queue, t task.Task, actor 
 		o.Exists, o.Active, o.Role = false, false, ""
 	}
 	o.Source, o.At = "task", e.now()
+	if profile.ActionKind(t.Kind) == profile.Reassign {
+		// The receiver and the admins hear of it; the receiver is in the
+		// task's params.
+		if _, err := q.EnqueueTask(ctx, queue.ItemsReassigned, t); err != nil {
+			return err
+		}
+	}
 	return q.PutAccount(ctx, &a, actor, fmt.Sprintf("task %d done", t.ID))
 }

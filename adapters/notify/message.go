@@ -103,6 +103,12 @@ func Text(n queue.Notification) (string, error) {
 		return head + ": " + action(t) + due(t, "due") + assignee(t) + ".", nil
 	case queue.TaskOverdue:
 		return fmt.Sprintf("Task %d in %s is overdue: %s%s%s.", t.ID, n.App, action(t), due(t, "it was due"), assignee(t)), nil
+	case queue.ItemsReassigned:
+		to := t.Params["target_email"]
+		if to == "" {
+			to = "the user an admin chose"
+		}
+		return fmt.Sprintf("The items %s owned in %s were reassigned to %s (task %d).", t.UserName, n.App, to, t.ID), nil
 	case queue.TaskFailed:
 		s := fmt.Sprintf("Task %d in %s failed: %s", t.ID, n.App, action(t))
 		if t.Note != "" {

@@ -17,6 +17,9 @@ type Action struct {
 	PreviousRole string // the role it has now, for role changes
 	// Executor carries the action out; empty means an admin, by task.
 	Executor string
+	// Params are further values of the action, such as a reassignment's
+	// receiver; they do not make two actions different.
+	Params map[string]string
 }
 
 // FreeSeat is the action of an account that the app has no seat for: an
@@ -58,6 +61,23 @@ func (Manual) Plan(d account.Desired, o account.Observed) []Action {
 		return []Action{{Kind: profile.SetRole, Role: d.Role, PreviousRole: o.Role}}
 	}
 	return nil
+}
+
+// Reassign is the adapter of an app where a leaver owns items (tasks,
+// records) that must go to someone who stays: the manual plan, and for a
+// leaver whose items were not reassigned yet, a Reassign action first.
+// The engine picks the receiver and sets it on the action's params.
+type Reassign struct{ Manual }
+
+// Plan asks for the manual plan's action, preceded for a leaver by the
+// reassignment of their items.
+func (r Reassign) Plan(d account.Desired, o account.Observed) []Action {
+	actions := r.Manual.Plan(d, o)
+	leaving := !d.Exists || !d.Active
+	if leaving && o.Exists && !o.Reassigned {
+		actions = append([]Action{{Kind: profile.Reassign}}, actions...)
+	}
+	return actions
 }
 
 // Settler is an adapter that says itself where an account with no

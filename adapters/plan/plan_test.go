@@ -131,3 +131,35 @@ func TestJITPlan(t *testing.T) {
 		})
 	}
 }
+
+func TestReassignPlan(t *testing.T) {
+	has := func(active, reassigned bool) account.Observed {
+		return account.Observed{Exists: true, Active: active, Role: "User", Reassigned: reassigned}
+	}
+	reassign := Action{Kind: profile.Reassign}
+	cases := []struct {
+		name string
+		d    account.Desired
+		o    account.Observed
+		want []Action
+	}{
+		{"joiner: as manual", account.Desired{Exists: true, Active: true, Role: "User"}, account.Observed{},
+			[]Action{{Kind: profile.Create, Role: "User"}}},
+		{"leaver: reassign, then deactivate", account.Desired{Exists: true, Role: "User"}, has(true, false),
+			[]Action{reassign, {Kind: profile.Deactivate, Role: "User"}}},
+		{"leaver reassigned: deactivate only", account.Desired{Exists: true, Role: "User"}, has(true, true),
+			[]Action{{Kind: profile.Deactivate, Role: "User"}}},
+		{"deactivated before its items were reassigned", account.Desired{Exists: true, Role: "User"}, has(false, false),
+			[]Action{reassign}},
+		{"deleted: reassign, then delete", account.Desired{}, has(false, false),
+			[]Action{reassign, {Kind: profile.Delete, PreviousRole: "User"}}},
+		{"never had an account: nothing to reassign", account.Desired{}, account.Observed{}, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := (Reassign{}).Plan(c.d, c.o); !reflect.DeepEqual(got, c.want) {
+				t.Errorf("Plan = %+v, want %+v", got, c.want)
+			}
+		})
+	}
+}

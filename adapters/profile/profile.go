@@ -33,11 +33,20 @@ const (
 	Deactivate ActionKind = "deactivate" // take access away, keeping the account
 	Reactivate ActionKind = "reactivate" // give a deactivated account its access back
 	Delete     ActionKind = "delete"     // remove the account
+	// Reassign gives the items a leaver owns in the app to another user;
+	// only apps whose adapter is AdapterReassign plan it.
+	Reassign ActionKind = "reassign"
 )
 
 // Kinds returns every action kind, in lifecycle order.
 func Kinds() []ActionKind {
-	return []ActionKind{Create, SetRole, Deactivate, Reactivate, Delete}
+	return []ActionKind{Create, SetRole, Deactivate, Reactivate, Delete, Reassign}
+}
+
+// needsRunbook reports whether a profile must have steps for kind: every
+// kind its adapter may plan.
+func (p *Profile) needsRunbook(k ActionKind) bool {
+	return k != Reassign || p.Adapter == AdapterReassign
 }
 
 func known(k ActionKind) bool { return slices.Contains(Kinds(), k) }
@@ -98,6 +107,8 @@ type Profile struct {
 	// ReclaimAfter is how long an assigned account may go without a
 	// login before its seat counts as reclaimable.
 	ReclaimAfter time.Duration
+	// ReassignTo says where a leaver's items go, for AdapterReassign.
+	ReassignTo ReassignTarget
 	// SingleRole says that a user holds one role in the app; use Role
 	// rather than RolesFor to pick it.
 	SingleRole bool
@@ -183,6 +194,18 @@ type Override struct {
 	// ReclaimAfter replaces how long without a login makes a seat
 	// reclaimable (a duration such as 2160h or 90d).
 	ReclaimAfter string `yaml:"reclaim_after"`
+	// Reassign says where a leaver's items go.
+	Reassign *ReassignTarget `yaml:"reassign"`
+}
+
+// ReassignTarget says who receives a leaver's items.
+type ReassignTarget struct {
+	// Default is the userName (or email) of the app's default
+	// reassignee, a user the IdP assigns to the app.
+	Default string `yaml:"default"`
+	// ToManager prefers the leaver's manager, from the enterprise
+	// extension, when the manager is an active user of the app.
+	ToManager bool `yaml:"to_manager"`
 }
 
 // KeyError is a problem with one setting of a profile or override. Path
@@ -311,6 +334,12 @@ func (p *Profile) apply(o Override) error {
 	}
 	if o.SimulateLogin != nil {
 		p.SimulateLogin = *o.SimulateLogin
+	}
+	if o.Reassign != nil {
+		if p.Adapter != AdapterReassign {
+			return keyErrf([]string{"reassign"}, "only an app whose profile reassigns a leaver's items (adapter %s) has a reassignee", AdapterReassign)
+		}
+		p.ReassignTo = ReassignTarget{Default: strings.TrimSpace(o.Reassign.Default), ToManager: o.Reassign.ToManager}
 	}
 	if o.JITOnly != nil {
 		if p.Adapter != AdapterJIT {
@@ -462,9 +491,13 @@ func (p *Profile) parseRunbooks() error {
 		App: "example", UserName: "jane.doe@example.com", Email: "jane.doe@example.com",
 		DisplayName: "Jane Doe", GivenName: "Jane", FamilyName: "Doe",
 		Role: p.Roles[0].Name, PreviousRole: p.DefaultRole,
+		Target: "john.roe@example.com", Candidates: []string{"john.roe@example.com", "ann.poe@example.com"},
 	}
 	p.steps = make(map[ActionKind][]*template.Template, len(Kinds()))
 	for _, k := range Kinds() {
+		if !p.needsRunbook(k) && len(p.Runbooks[k]) == 0 {
+			continue
+		}
 		// A task without steps would leave its admin guessing.
 		if len(p.Runbooks[k]) == 0 {
 			return keyErrf([]string{"runbooks", string(k)}, "no steps: every kind needs a runbook for the %s executor", p.Executor)

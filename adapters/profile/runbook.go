@@ -18,6 +18,10 @@ type RunbookData struct {
 	FamilyName   string
 	Role         string // the role granted, or held when access is taken away
 	PreviousRole string // the role before a change of role
+	// Target is who a leaver's items go to (reassign); empty when an
+	// admin must choose among Candidates.
+	Target     string
+	Candidates []string
 }
 
 // Render returns the runbook steps of kind written out for one user. A

@@ -14,6 +14,9 @@ const (
 	// SSO login: it waits for that login (or simulates it) and then
 	// promotes the account to its role.
 	AdapterJIT = "jit"
+	// AdapterReassign is the manual adapter plus, for a leaver, the
+	// reassignment of the items they own in the app.
+	AdapterReassign = "reassign"
 )
 
 // DefaultReclaimAfter is how long an assigned account may go without a
@@ -81,9 +84,9 @@ func (p *Profile) Counted() bool {
 // limits and the just-in-time settings.
 func (p *Profile) checkSeats(o Override) error {
 	switch p.Adapter {
-	case AdapterManual, AdapterJIT:
+	case AdapterManual, AdapterJIT, AdapterReassign:
 	default:
-		return keyErrf([]string{"adapter"}, "%q is not a known adapter (known: %s, %s)", p.Adapter, AdapterManual, AdapterJIT)
+		return keyErrf([]string{"adapter"}, "%q is not a known adapter (known: %s, %s, %s)", p.Adapter, AdapterManual, AdapterJIT, AdapterReassign)
 	}
 	seen := map[string]bool{}
 	for i := range p.Modules {

@@ -25,11 +25,14 @@ const (
 	TaskFailed  = "task.failed"  // an admin reported that a task could not be done
 	DriftFound  = "drift.found"  // an import found the app differing from what scimbridge expects
 	SeatsOver   = "seats.over"   // a module the app does not enforce has more seats in use than bought
+	// ItemsReassigned: a leaver's items went to another user (the task's
+	// params name them), for the receiver and the admins.
+	ItemsReassigned = "items.reassigned"
 )
 
 // NotificationKinds returns every kind of notification.
 func NotificationKinds() []string {
-	return []string{TaskOpened, TaskOverdue, TaskFailed, DriftFound, SeatsOver}
+	return []string{TaskOpened, TaskOverdue, TaskFailed, DriftFound, SeatsOver, ItemsReassigned}
 }
 
 // SeatNotice is the payload of a seats.over notification.
@@ -83,13 +86,16 @@ type TaskNotice struct {
 	By           string     `json:"by"`
 	Note         string     `json:"note,omitempty"`
 	Steps        []string   `json:"steps"`
+	// Params are the action's further values, such as a reassignment's
+	// receiver (target_email).
+	Params map[string]string `json:"params,omitempty"`
 }
 
 // NoticeOf describes t for a notification.
 func NoticeOf(t task.Task) TaskNotice {
 	n := TaskNotice{ID: t.ID, Kind: t.Kind, Status: string(t.Status), UserID: t.UserID, UserName: t.UserName,
 		Role: t.Role, PreviousRole: t.PreviousRole, Assignee: t.Assignee, Created: t.Created.UTC(), By: t.By,
-		Note: t.Note, Steps: t.Steps}
+		Note: t.Note, Steps: t.Steps, Params: t.Params}
 	if n.Steps == nil {
 		n.Steps = []string{}
 	}
@@ -164,7 +170,7 @@ func (q Queue) Enqueue(ctx context.Context, kind, app string, taskID int64, payl
 // EnqueueTask adds a notification of a task event (TaskOpened,
 // TaskOverdue or TaskFailed) about t as it now is.
 func (q Queue) EnqueueTask(ctx context.Context, kind string, t task.Task) (int64, error) {
-	if kind != TaskOpened && kind != TaskOverdue && kind != TaskFailed {
+	if kind != TaskOpened && kind != TaskOverdue && kind != TaskFailed && kind != ItemsReassigned {
 		return 0, fmt.Errorf("enqueue %q for task %d: %w", kind, t.ID, ErrUnknownKind)
 	}
 	return q.Enqueue(ctx, kind, t.App, t.ID, struct {

@@ -143,6 +143,9 @@ var migrations = []string{
 	// values of an action (a JSON object, such as a reassignment target).
 	`ALTER TABLE adapter_accounts ADD COLUMN app_user_id TEXT NOT NULL DEFAULT '';
 	ALTER TABLE adapter_tasks ADD COLUMN params TEXT NOT NULL DEFAULT '{}';`,
+
+	// Whether a leaver's items were reassigned.
+	`ALTER TABLE adapter_accounts ADD COLUMN observed_reassigned INTEGER NOT NULL DEFAULT 0;`,
 }
 
 // Migrate creates or updates the queue's tables.
@@ -182,7 +185,7 @@ func parseTime(s sql.NullString) (time.Time, error) {
 }
 
 const accountColumns = `app, user_id, user_name, email, state, desired_exists, desired_active, desired_role,
-	observed_exists, observed_active, observed_role, observed_source, observed_at, updated, last_login, blocked_reason, app_user_id`
+	observed_exists, observed_active, observed_role, observed_source, observed_at, updated, last_login, blocked_reason, app_user_id, observed_reassigned`
 
 func scanAccount(sc interface{ Scan(...any) error }) (account.Account, error) {
 	var (
@@ -192,7 +195,7 @@ func scanAccount(sc interface{ Scan(...any) error }) (account.Account, error) {
 	err := sc.Scan(&a.App, &a.UserID, &a.UserName, &a.Email, &a.State,
 		&a.Desired.Exists, &a.Desired.Active, &a.Desired.Role,
 		&a.Observed.Exists, &a.Observed.Active, &a.Observed.Role, &a.Observed.Source, &at, &updated, &login, &a.BlockedReason,
-		&a.AppUserID)
+		&a.AppUserID, &a.Observed.Reassigned)
 	if err != nil {
 		return a, err
 	}
@@ -244,15 +247,16 @@ func (q Queue) PutAccount(ctx context.Context, a *account.Account, actor, reason
 		return err
 	}
 	a.Updated = q.now()
-	_, err = q.sql.Exec(ctx, `INSERT INTO adapter_accounts(`+accountColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	_, err = q.sql.Exec(ctx, `INSERT INTO adapter_accounts(`+accountColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT(app, user_id) DO UPDATE SET user_name = excluded.user_name, email = excluded.email, state = excluded.state,
 			desired_exists = excluded.desired_exists, desired_active = excluded.desired_active, desired_role = excluded.desired_role,
 			observed_exists = excluded.observed_exists, observed_active = excluded.observed_active, observed_role = excluded.observed_role,
 			observed_source = excluded.observed_source, observed_at = excluded.observed_at, updated = excluded.updated,
-			last_login = excluded.last_login, blocked_reason = excluded.blocked_reason, app_user_id = excluded.app_user_id`,
+			last_login = excluded.last_login, blocked_reason = excluded.blocked_reason, app_user_id = excluded.app_user_id,
+			observed_reassigned = excluded.observed_reassigned`,
 		a.App, a.UserID, a.UserName, a.Email, a.State, a.Desired.Exists, a.Desired.Active, a.Desired.Role,
 		a.Observed.Exists, a.Observed.Active, a.Observed.Role, a.Observed.Source, formatTime(a.Observed.At), formatTime(a.Updated),
-		formatTime(a.LastLogin), a.BlockedReason, a.AppUserID)
+		formatTime(a.LastLogin), a.BlockedReason, a.AppUserID, a.Observed.Reassigned)
 	if err != nil {
 		return fmt.Errorf("store account: %w", err)
 	}
@@ -725,4 +729,25 @@ func (q Queue) AccountNamed(ctx context.Context, app, name string) (a account.Ac
 		return account.Account{}, false, fmt.Errorf("read account: %w", err)
 	}
 	return a, true, nil
+}
+
+// ActiveAccounts lists up to limit user names of app whose accounts are
+// active both as wanted and in the app, leaving out exceptUser.
+func (q Queue) ActiveAccounts(ctx context.Context, app, exceptUser string, limit int) ([]string, error) {
+	rows, err := q.sql.Query(ctx, `SELECT user_name FROM adapter_accounts WHERE app = ? AND user_id <> ?
+		AND desired_exists = 1 AND desired_active = 1 AND observed_exists = 1 AND observed_active = 1
+		ORDER BY user_name LIMIT ?`, app, exceptUser, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list active accounts: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, fmt.Errorf("list active accounts: %w", err)
+		}
+		out = append(out, name)
+	}
+	return out, rows.Err()
 }

@@ -56,7 +56,7 @@ func TestWebhookErrors(t *testing.T) {
 		{"no url", hook("secret_env: S"), `cfg.yaml:6: webhook 1: url: not an http(s) URL`},
 		{"fragment", hook("url: https://h.example.com/x#y", "secret_env: S"), `cfg.yaml:6: webhook 1: url: must not have a fragment`},
 		{"unknown event", hook("url: https://h.example.com/x", "secret_env: S", "events:", "  - task.opened", "  - task.exploded"),
-			`cfg.yaml:10: webhook 1: events: unknown event "task.exploded" (known: task.opened, task.overdue, task.failed, drift.found, seats.over)`},
+			`cfg.yaml:10: webhook 1: events: unknown event "task.exploded" (known: task.opened, task.overdue, task.failed, drift.found, seats.over, items.reassigned)`},
 		{"unknown app", hook("url: https://h.example.com/x", "secret_env: S", "apps: [acme, nope]"),
 			`cfg.yaml:8: webhook 1: apps: no app "nope" is configured (apps: peopleai, acme)`},
 		{"unknown format", hook("url: https://h.example.com/x", "secret_env: S", "format: teams"),
