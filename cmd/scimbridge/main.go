@@ -45,6 +45,7 @@ func commands() []command {
 		{"import", "compare an export of an app's user list; verify, reopen, find drift", runImport},
 		{"drift", "list what imports found that the IdP did not ask for", runDrift},
 		{"saml", "create the SAML keys of the SSO proxy", runSAML},
+		{"export", "write a CSV for an app's own bulk import (6clicks)", runExport},
 		{"seats", "show an app's seat ledger: used, pending, blocked, reclaimable", runSeats},
 		{"version", "print the version", runVersion},
 	}
