@@ -92,6 +92,8 @@ type App struct {
 	// OktaApp is the Okta app (its id, or its label) whose SSO logins the
 	// Okta event hook reports for this app.
 	OktaApp string `yaml:"okta_app"`
+	// REST is the app's HTTP API, for the actions it carries out (rest.go).
+	REST *AppREST `yaml:"rest"`
 
 	// Rules is DisableRules checked: the rules that apply to the app.
 	Rules compat.Set `yaml:"-"`
@@ -173,6 +175,9 @@ func Parse(path string, data []byte, profiles []string) (*Config, error) {
 		return nil, err
 	}
 	if err := c.checkSSO(positions(&doc)); err != nil {
+		return nil, err
+	}
+	if err := c.checkREST(positions(&doc)); err != nil {
 		return nil, err
 	}
 	return &c, nil

@@ -92,3 +92,47 @@ apps:
 		t.Errorf("an empty variable: %v", err)
 	}
 }
+
+func TestRESTSettings(t *testing.T) {
+	good := `apps:
+  - name: grc
+    profile: sixclicks
+    rest:
+      base_url: https://api.example.com
+      rate_per_minute: 100
+      timeout: 10s
+      secrets:
+        token: {env: GRC_TOKEN}
+      actions:
+        deactivate:
+          method: POST
+          url: "{{.Base}}/users/{{.Account.AppUserID}}/deactivate"
+          headers: {Authorization: 'Bearer {{secret "token"}}'}
+`
+	c, err := Parse("cfg.yaml", []byte(good), profiles)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := c.Apps[0].REST
+	if r.RatePerMinute != 100 || r.TimeoutValue.Seconds() != 10 || r.Actions["deactivate"].Method != "POST" {
+		t.Errorf("rest: %+v", r)
+	}
+	if s, err := c.ReadRESTSecrets(c.Apps[0], func(k string) string { return map[string]string{"GRC_TOKEN": "t0k"}[k] }); err != nil || s["token"] != "t0k" {
+		t.Errorf("secrets: %v, %v", s, err)
+	}
+	if _, err := c.ReadRESTSecrets(c.Apps[0], func(string) string { return "" }); err == nil || !strings.Contains(err.Error(), "GRC_TOKEN is not set") {
+		t.Errorf("a missing secret: %v", err)
+	}
+	for _, bad := range []struct{ from, to, want string }{
+		{"https://api.example.com", "ftp://x", `rest.base_url: "ftp://x" is not an http(s) URL`},
+		{"rate_per_minute: 100", "rate_per_minute: -1", "rest.rate_per_minute must not be negative"},
+		{"timeout: 10s", "timeout: soon", `rest.timeout: "soon" is not a positive duration`},
+		{"deactivate:", "deactivat:", `rest.actions: unknown action kind "deactivat"`},
+		{"{env: GRC_TOKEN}", "{env: A, file: b}", "rest.secrets.token: give exactly one of env or file"},
+	} {
+		_, err := Parse("cfg.yaml", []byte(strings.Replace(good, bad.from, bad.to, 1)), profiles)
+		if err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("%s → %s: %v, want %q", bad.from, bad.to, err, bad.want)
+		}
+	}
+}
