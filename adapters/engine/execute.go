@@ -18,8 +18,8 @@ import (
 // Executor carries out a task in the app by itself, such as a simulated
 // SSO login or an API call. Execute must be safe to repeat: after a crash
 // the task is tried again. An error wrapped with Refused is final; one
-// made by RetryAfter is retried no sooner than it says; any other is
-// retried with backoff.
+// made by RetryAfter is retried when it says (at most an hour later); any
+// other is retried with backoff.
 type Executor interface {
 	Execute(ctx context.Context, t task.Task, a account.Account) (Result, error)
 }
@@ -134,9 +134,11 @@ func (e *Engine) settle(ctx context.Context, t task.Task, res Result, runErr err
 			e.log.Warn("an automatic task goes to an admin", "task", t.ID, "app", t.App, "executor", t.Executor, "attempts", now.Attempts+1, "error", runErr)
 			return e.handOver(ctx, q, now, runErr)
 		default:
+			// The app's own Retry-After is the best guess of when it
+			// will take the call; without one, back off.
 			wait := backoff(now.Attempts + 1)
-			if errors.As(runErr, &later) && later.After > wait {
-				wait = later.After
+			if errors.As(runErr, &later) && later.After > 0 {
+				wait = min(later.After, retryMax)
 			}
 			next := e.now().Add(wait)
 			e.log.Info("an automatic task failed; retrying", "task", t.ID, "app", t.App, "executor", t.Executor, "attempt", now.Attempts+1, "next", next, "error", runErr)

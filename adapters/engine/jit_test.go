@@ -382,3 +382,27 @@ func TestLoginWithRole(t *testing.T) {
 		t.Errorf("ann: %s %q", a.State, a.Observed.Role)
 	}
 }
+
+// TestRetryAfterIsHonoured: an executor that passes on the app's
+// Retry-After has its task tried again then, not after the backoff.
+func TestRetryAfterIsHonoured(t *testing.T) {
+	w := jitWorld(t, true)
+	w.createUser("ann")
+	w.dispatch()
+	clock := time.Now()
+	w.eng.SetClock(func() time.Time { return clock })
+	x := &app{answer: func(string) error { return engine.RetryAfter(errors.New("429 from the app"), 2*time.Second) }}
+	w.execute(x)
+	clock = clock.Add(time.Second)
+	if n := w.execute(x); n != 0 {
+		t.Fatal("retried before the app's Retry-After")
+	}
+	clock = clock.Add(1500 * time.Millisecond) // well before any backoff
+	x.answer = nil
+	if n := w.execute(x); n != 1 {
+		t.Fatal("not retried once the app's Retry-After passed")
+	}
+	if got := w.taskOf("ann", "create"); got.Status != task.Verified {
+		t.Errorf("task: %s", got.Status)
+	}
+}
