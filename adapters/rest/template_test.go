@@ -274,7 +274,7 @@ func TestNewAcceptsTemplatesWithControlFlow(t *testing.T) {
 	_, err := rest.New(rest.Config{App: "acme", Base: "https://acme.example/v2/", Secrets: map[string]string{"k": "v"},
 		Actions: map[string]rest.Action{
 			"set_role": {Method: "PATCH", URL: `{{.Base}}/users/{{.Account.AppUserID}}{{if .Params.team}}?team={{.Params.team}}{{end}}`,
-				Body: `{"role": {{.Task.Role}}{{if .Task.PreviousRole}}, "was": {{.Task.PreviousRole}}{{end}}, "steps": {{.Task.Steps}}}`,
+				Body:    `{"role": {{.Task.Role}}{{if .Task.PreviousRole}}, "was": {{.Task.PreviousRole}}{{end}}, "steps": {{.Task.Steps}}}`,
 				Headers: map[string]string{"X-Key": `{{secret "k"}}`}},
 			"reassign": {Method: "POST", URL: `{{.Base}}/users/{{index .Params "from"}}/to/{{$.Params.to}}`},
 		}})
