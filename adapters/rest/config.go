@@ -93,6 +93,10 @@ func New(cfg Config) (*Executor, error) {
 	if base.RawQuery != "" || base.Fragment != "" {
 		return nil, fail("the base URL must have no query or fragment")
 	}
+	if base.User != nil {
+		// It would travel in logs and errors; a secret header does not.
+		return nil, fail(`the base URL must hold no credentials: send them in a header with {{secret "name"}}`)
+	}
 	for name, v := range cfg.Secrets {
 		if v == "" {
 			return nil, fail("secret %q is empty", name)

@@ -195,3 +195,23 @@ func TestRefusalsDoNotOpenTheCircuit(t *testing.T) {
 		t.Errorf("the app got %d requests, want 5", n)
 	}
 }
+
+// The app may see a request as late as its answer, so the window counts
+// from the answer: a slow call holds its slot longer.
+func TestRateLimitCountsFromTheAnswer(t *testing.T) {
+	var clk *clock
+	a := newApp(t, func(w http.ResponseWriter, _ *http.Request, _ []byte) {
+		clk.Add(5 * time.Second) // a slow answer
+		w.WriteHeader(http.StatusOK)
+	})
+	x, c, _ := newExecutor(t, a, rest.Config{RatePerMinute: 1, Actions: deleteAction})
+	clk = c
+	if _, err := x.Execute(bg, sampleTask(1, "delete"), sampleAccount()); err != nil {
+		t.Fatal(err)
+	}
+	clk.Add(55 * time.Second) // a minute after the request began
+	_, err := x.Execute(bg, sampleTask(2, "delete"), sampleAccount())
+	if retryAfterOf(err) != 5*time.Second {
+		t.Errorf("err = %v, want to retry after 5s", err)
+	}
+}

@@ -63,7 +63,7 @@ func (x *Executor) render(c *compiled, d data) (*request, error) {
 	}
 	pu, err := url.Parse(u)
 	if err != nil {
-		return nil, fmt.Errorf("URL: not a URL: %w", errors.Unwrap(err))
+		return nil, fmt.Errorf("URL: not a URL: %s", withoutURL(err))
 	}
 	if pu.Scheme != x.base.Scheme || pu.Host != x.base.Host {
 		return nil, fmt.Errorf("URL: must start with the base URL (%s://%s)", x.base.Scheme, x.base.Host)

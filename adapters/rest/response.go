@@ -133,6 +133,11 @@ func transportError(err error, timeout time.Duration) string {
 	if errors.Is(err, context.DeadlineExceeded) {
 		return "no answer within " + timeout.String()
 	}
+	return withoutURL(err)
+}
+
+// withoutURL is err's text without the URL a *url.Error names.
+func withoutURL(err error) string {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err

@@ -259,6 +259,7 @@ func TestNewRejectsBadActions(t *testing.T) {
 			"no app":       {Base: "https://acme.example", Actions: map[string]rest.Action{"create": ok}},
 			"relative URL": {App: "acme", Base: "/api", Actions: map[string]rest.Action{"create": ok}},
 			"ftp":          {App: "acme", Base: "ftp://acme.example", Actions: map[string]rest.Action{"create": ok}},
+			"credentials":  {App: "acme", Base: "https://u:p@acme.example", Actions: map[string]rest.Action{"create": ok}},
 			"empty secret": {App: "acme", Base: "https://acme.example", Secrets: map[string]string{"k": ""}, Actions: map[string]rest.Action{"create": ok}},
 			"no actions":   {App: "acme", Base: "https://acme.example"},
 			"rate":         {App: "acme", Base: "https://acme.example", RatePerMinute: -1, Actions: map[string]rest.Action{"create": ok}},
