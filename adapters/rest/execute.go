@@ -81,7 +81,7 @@ func (x *Executor) Execute(ctx context.Context, t task.Task, a account.Account) 
 		return engine.Result{}, engine.Refused(fmt.Errorf("the %s call cannot be made: %s", t.Kind, x.scrub.string(transportError(err, x.timeout))))
 	}
 	req.Header = r.header
-	slot, wait, err := x.limit.take(start)
+	slot, wait, err := x.limit.take(start, t.ID)
 	if err != nil {
 		x.breaker.release(trial)
 		logAt(slog.LevelInfo, outThrottled, 0)

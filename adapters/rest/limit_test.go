@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,23 +18,32 @@ func TestRateLimit(t *testing.T) {
 	x, clk, _ := newExecutor(t, a, rest.Config{RatePerMinute: 3, Actions: deleteAction})
 	steps := []struct {
 		advance   time.Duration
+		task      int64
 		wantKind  string
 		wantAfter time.Duration
 		wantCalls int64
 	}{
-		{0, kindNone, 0, 1},
-		{10 * time.Second, kindNone, 0, 2},
-		{10 * time.Second, kindNone, 0, 3},
-		// The 4th within the minute waits for the first's slot.
-		{10 * time.Second, kindAfter, 30 * time.Second, 3},
-		{29 * time.Second, kindAfter, time.Second, 3},
-		{time.Second, kindNone, 0, 4},
-		{0, kindAfter, 10 * time.Second, 4},
-		{10 * time.Second, kindNone, 0, 5},
+		{0, 1, kindNone, 0, 1},
+		{10 * time.Second, 2, kindNone, 0, 2},
+		{10 * time.Second, 3, kindNone, 0, 3},
+		// Within the minute, each task is promised its own slot: the
+		// first's at 60s, the second's at 70s, ...
+		{10 * time.Second, 4, kindAfter, 30 * time.Second, 3},
+		{0, 5, kindAfter, 40 * time.Second, 3},
+		{0, 6, kindAfter, 50 * time.Second, 3},
+		{0, 7, kindAfter, 90 * time.Second, 3},
+		// Back early: still waiting, for the same time.
+		{20 * time.Second, 4, kindAfter, 10 * time.Second, 3},
+		{10 * time.Second, 4, kindNone, 0, 4},
+		// A new task queues behind the promises.
+		{0, 8, kindAfter, 70 * time.Second, 4},
+		{10 * time.Second, 5, kindNone, 0, 5},
+		{10 * time.Second, 6, kindNone, 0, 6},
+		{40 * time.Second, 7, kindNone, 0, 7},
 	}
 	for i, s := range steps {
 		clk.Add(s.advance)
-		_, err := x.Execute(bg, sampleTask(int64(i+1), "delete"), sampleAccount())
+		_, err := x.Execute(bg, sampleTask(s.task, "delete"), sampleAccount())
 		if got := errKind(err); got != s.wantKind {
 			t.Fatalf("step %d: error %v is %s, want %s", i, err, got, s.wantKind)
 		}
@@ -50,36 +60,43 @@ func TestRateLimitIsSharedByConcurrentCalls(t *testing.T) {
 	const rate, callers = 4, 12
 	a := newApp(t, status(http.StatusOK))
 	x, clk, _ := newExecutor(t, a, rest.Config{RatePerMinute: rate, Actions: deleteAction})
-	for round := range 2 {
+	tasks := make([]int64, callers)
+	for i := range tasks {
+		tasks[i] = int64(i + 1)
+	}
+	// Each round, as many go as there are slots; the others are told to
+	// come back later, in turns.
+	for round, want := range []int{4, 4, 4} {
 		var (
 			wg      sync.WaitGroup
 			mu      sync.Mutex
-			done    int
-			limited int
+			waiting []int64
 		)
-		for i := range callers {
+		for _, id := range tasks {
 			wg.Go(func() {
-				_, err := x.Execute(bg, sampleTask(int64(round*callers+i), "delete"), sampleAccount())
+				_, err := x.Execute(bg, sampleTask(id, "delete"), sampleAccount())
 				mu.Lock()
 				defer mu.Unlock()
 				switch errKind(err) {
 				case kindNone:
-					done++
 				case kindAfter:
-					limited++
+					waiting = append(waiting, id)
 				default:
 					t.Errorf("unexpected error: %v", err)
 				}
 			})
 		}
 		wg.Wait()
-		if done != rate || limited != callers-rate {
-			t.Errorf("round %d: %d done and %d rate-limited, want %d and %d", round, done, limited, rate, callers-rate)
+		if done := len(tasks) - len(waiting); done != want {
+			t.Errorf("round %d: %d done, want %d", round, done, want)
 		}
-		clk.Add(time.Minute)
+		tasks = waiting
+		// Slots still in flight when promised count the longest a
+		// request may last (the 15s default timeout).
+		clk.Add(time.Minute + 15*time.Second)
 	}
-	if n := a.calls.Load(); n != 2*rate {
-		t.Errorf("the app got %d requests, want %d", n, 2*rate)
+	if n := a.calls.Load(); n != callers {
+		t.Errorf("the app got %d requests, want %d", n, callers)
 	}
 }
 
@@ -213,5 +230,50 @@ func TestRateLimitCountsFromTheAnswer(t *testing.T) {
 	_, err := x.Execute(bg, sampleTask(2, "delete"), sampleAccount())
 	if retryAfterOf(err) != 5*time.Second {
 		t.Errorf("err = %v, want to retry after 5s", err)
+	}
+}
+
+// A task whose promised slot is still counting a late answer keeps its
+// place, a little later.
+func TestRateLimitPromiseAfterALateAnswer(t *testing.T) {
+	var (
+		clk  *clock
+		slow atomic.Bool
+	)
+	a := newApp(t, func(w http.ResponseWriter, _ *http.Request, _ []byte) {
+		if slow.Load() {
+			clk.Add(5 * time.Second)
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+	x, c, _ := newExecutor(t, a, rest.Config{RatePerMinute: 1, Actions: deleteAction})
+	clk = c
+	run := func(id int64) error {
+		_, err := x.Execute(bg, sampleTask(id, "delete"), sampleAccount())
+		return err
+	}
+	if err := run(1); err != nil {
+		t.Fatal(err)
+	}
+	clk.Add(10 * time.Second)
+	if err := run(2); retryAfterOf(err) != 50*time.Second {
+		t.Fatalf("task 2: %v, want to come back at 60s", err)
+	}
+	if err := run(3); retryAfterOf(err) != 110*time.Second {
+		t.Fatalf("task 3: %v, want to come back at 120s", err)
+	}
+	clk.Add(50 * time.Second)
+	slow.Store(true)
+	if err := run(2); err != nil { // answered at 65s
+		t.Fatal(err)
+	}
+	slow.Store(false)
+	clk.Add(55 * time.Second)
+	if err := run(3); retryAfterOf(err) != 5*time.Second {
+		t.Fatalf("task 3 at 120s: %v, want 5s more", err)
+	}
+	clk.Add(5 * time.Second)
+	if err := run(3); err != nil {
+		t.Fatalf("task 3 at 125s: %v", err)
 	}
 }
