@@ -38,6 +38,10 @@ type Task struct {
 	Executor  string `json:"executor"`
 	Attempts  int    `json:"attempts,omitempty"`
 	LastError string `json:"lastError,omitempty"`
+	// Params are the action's further values, such as a reassignment's
+	// receiver (target_email) or, when an admin must choose, the
+	// candidates and why.
+	Params map[string]string `json:"params,omitempty"`
 }
 
 // TaskJSON returns t as JSON; now decides whether it is overdue.
@@ -45,7 +49,7 @@ func TaskJSON(t task.Task, now time.Time) Task {
 	j := Task{ID: t.ID, App: t.App, Kind: t.Kind, Status: string(t.Status), UserID: t.UserID, UserName: t.UserName,
 		Role: t.Role, PreviousRole: t.PreviousRole, Assignee: t.Assignee, Overdue: t.Overdue(now), Steps: t.Steps,
 		Note: t.Note, Evidence: t.Evidence, By: t.By, Created: t.Created, Updated: t.Updated, SupersededBy: t.SupersededBy,
-		Executor: cmp.Or(t.Executor, task.Manual), Attempts: t.Attempts, LastError: t.LastError}
+		Executor: cmp.Or(t.Executor, task.Manual), Attempts: t.Attempts, LastError: t.LastError, Params: t.Params}
 	if j.Steps == nil {
 		j.Steps = []string{}
 	}

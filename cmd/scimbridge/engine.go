@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/scimbridge/scimbridge/adapters/engine"
+	"github.com/scimbridge/scimbridge/adapters/profile"
 	"github.com/scimbridge/scimbridge/cmd/scimbridge/internal/config"
 )
 
@@ -16,7 +17,14 @@ func engineApps(cfg *config.Config) (map[string]engine.App, error) {
 		if err != nil {
 			return nil, fmt.Errorf("app %q: %w", a.Name, err)
 		}
-		apps[a.Name] = engine.App{Profile: a.Profile, Adapter: ad}
+		app := engine.App{Profile: a.Profile, Adapter: ad}
+		if a.REST != nil {
+			app.Automatic = map[profile.ActionKind]string{}
+			for kind := range a.REST.Actions {
+				app.Automatic[profile.ActionKind(kind)] = executorREST
+			}
+		}
+		apps[a.Name] = app
 	}
 	return apps, nil
 }

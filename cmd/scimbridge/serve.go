@@ -125,6 +125,13 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if side.hook != nil {
 		mux.Handle("/hooks/okta", side.hook)
 	}
+	apis, err := restExecutors(cfg, e.getenv, log)
+	if err != nil {
+		return err
+	}
+	if apis != nil {
+		side.executors[executorREST] = apis
+	}
 	execCtx, stopExec := context.WithCancel(context.Background())
 	execDone := make(chan struct{})
 	go func() {

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os/user"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -229,6 +231,15 @@ func printTask(w io.Writer, t task.Task, trail []queue.AuditEntry) error {
 	}
 	if t.SupersededBy != 0 {
 		fmt.Fprintf(&b, "Replaced by task %d\n", t.SupersededBy)
+	}
+	if t.Automatic() {
+		fmt.Fprintf(&b, "Carried out by the %s executor (attempts: %d)\n", t.Executor, t.Attempts)
+	}
+	if t.LastError != "" {
+		fmt.Fprintf(&b, "Last error: %s\n", t.LastError)
+	}
+	for _, k := range slices.Sorted(maps.Keys(t.Params)) {
+		fmt.Fprintf(&b, "%s: %s\n", k, t.Params[k])
 	}
 	b.WriteString("\nSteps:\n")
 	for i, s := range t.Steps {
