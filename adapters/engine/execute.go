@@ -36,6 +36,9 @@ type Result struct {
 type RetryAfterError struct {
 	After time.Duration
 	Err   error
+	// NotTried says that no call was made (the executor's own rate
+	// limit): the attempt does not count towards handing the task over.
+	NotTried bool
 }
 
 func (e *RetryAfterError) Error() string { return e.Err.Error() }
@@ -44,6 +47,12 @@ func (e *RetryAfterError) Unwrap() error { return e.Err }
 // RetryAfter marks err as temporary, to be retried no sooner than after.
 func RetryAfter(err error, after time.Duration) error {
 	return &RetryAfterError{After: after, Err: err}
+}
+
+// Later says that the executor did not try the task now (its own rate
+// limit is reached) and will after d; it costs the task no attempt.
+func Later(err error, d time.Duration) error {
+	return &RetryAfterError{After: d, Err: err, NotTried: true}
 }
 
 // RefusedError is an executor's final failure: the app said no, and
@@ -130,6 +139,8 @@ func (e *Engine) settle(ctx context.Context, t task.Task, res Result, runErr err
 		switch {
 		case runErr == nil:
 			return e.executed(ctx, tx, q, now, res)
+		case errors.As(runErr, &later) && later.NotTried:
+			return q.Retry(ctx, now.ID, now.Attempts, e.now().Add(min(later.After, retryMax)), now.LastError)
 		case errors.As(runErr, &refused) || now.Attempts+1 >= maxAttempts:
 			e.log.Warn("an automatic task goes to an admin", "task", t.ID, "app", t.App, "executor", t.Executor, "attempts", now.Attempts+1, "error", runErr)
 			return e.handOver(ctx, q, now, runErr)

@@ -406,3 +406,23 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 		t.Errorf("task: %s", got.Status)
 	}
 }
+
+// TestLaterCostsNoAttempt: a task the executor put off (its own rate
+// limit) is not handed to an admin however often that happens.
+func TestLaterCostsNoAttempt(t *testing.T) {
+	w := jitWorld(t, true)
+	w.createUser("ann")
+	w.dispatch()
+	clock := time.Now()
+	w.eng.SetClock(func() time.Time { return clock })
+	x := &app{answer: func(string) error { return engine.Later(errors.New("rate limit reached"), time.Second) }}
+	for range 10 {
+		if n := w.execute(x); n != 1 {
+			t.Fatal("a put-off task was not tried again once due")
+		}
+		clock = clock.Add(2 * time.Second)
+	}
+	if got := w.taskOf("ann", "create"); got.Executor != plan.ExecutorSAML || got.Attempts != 0 || got.Status != task.Open {
+		t.Errorf("after 10 put-offs: executor %s, attempts %d, %s", got.Executor, got.Attempts, got.Status)
+	}
+}

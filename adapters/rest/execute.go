@@ -68,7 +68,7 @@ func (x *Executor) Execute(ctx context.Context, t task.Task, a account.Account) 
 	if err != nil {
 		logAt(slog.LevelWarn, outCircuitOpen, 0)
 		if errors.Is(err, errTrialInFlight) {
-			return engine.Result{}, engine.RetryAfter(err, x.timeout)
+			return engine.Result{}, engine.Later(err, x.timeout)
 		}
 		return engine.Result{}, engine.Refused(err)
 	}
@@ -85,7 +85,7 @@ func (x *Executor) Execute(ctx context.Context, t task.Task, a account.Account) 
 	if err != nil {
 		x.breaker.release(trial)
 		logAt(slog.LevelInfo, outThrottled, 0)
-		return engine.Result{}, engine.RetryAfter(err, wait)
+		return engine.Result{}, engine.Later(err, wait)
 	}
 
 	res, err := x.client.Do(req)
