@@ -39,6 +39,9 @@ type Observed struct {
 	Exists bool
 	Active bool
 	Role   string
+	// Snapshot is what the app dropped when the account was deactivated,
+	// to be restored when it comes back; nil when nothing waits.
+	Snapshot *Snapshot
 	// Reassigned says that the items the user owns in the app were given
 	// to someone else since they last left; only adapters that reassign
 	// track it.
@@ -80,3 +83,13 @@ func Settled(o Observed, d Desired) State {
 	}
 	return Deleted
 }
+
+// Snapshot is what an account held when it was deactivated in an app
+// that drops roles and settings then (SixMap).
+type Snapshot struct {
+	Roles []string `json:"roles,omitempty"`
+	MFA   bool     `json:"mfa,omitempty"` // MFA was required of the member
+}
+
+// Empty reports whether nothing is left to restore.
+func (s *Snapshot) Empty() bool { return s == nil || (len(s.Roles) == 0 && !s.MFA) }

@@ -54,6 +54,8 @@ func AdapterFor(p *profile.Profile) (plan.Adapter, error) {
 		return plan.JIT{Role: p.JITRole, Simulate: p.SimulateLogin, Invite: !p.JITOnly}, nil
 	case profile.AdapterReassign:
 		return plan.Reassign{}, nil
+	case profile.AdapterRestore:
+		return plan.Restore{}, nil
 	}
 	return nil, fmt.Errorf("profile %q names adapter %q, which this scimbridge does not have", p.Name, p.Adapter)
 }
@@ -206,7 +208,7 @@ func desired(ctx context.Context, tx store.Reader, p *profile.Profile, app, id s
 	for i, g := range u.Groups {
 		groups[i] = g.DisplayName
 	}
-	return account.Desired{Exists: true, Active: doc.active, Role: p.Role(doc.email, groups)}, u, nil
+	return account.Desired{Exists: true, Active: doc.active, Role: p.Desired(doc.email, groups)}, u, nil
 }
 
 // replan brings the account of user id in app and its queue in line with
@@ -390,7 +392,7 @@ func (e *Engine) newTask(app App, acct account.Account, u store.User, a plan.Act
 	} else if steps, err = p.Render(a.Kind, profile.RunbookData{
 		App: acct.App, UserName: userName, Email: acct.Email, DisplayName: f.displayName,
 		GivenName: f.givenName, FamilyName: f.familyName, Role: a.Role, PreviousRole: a.PreviousRole,
-		Target: a.Params[ParamTargetEmail], Candidates: splitList(a.Params[ParamCandidates]),
+		Target: a.Params[ParamTargetEmail], Candidates: splitList(a.Params[ParamCandidates]), Setting: a.Params["setting"],
 	}); err != nil {
 		return task.Task{}, err
 	}

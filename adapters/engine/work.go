@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/scimbridge/scimbridge/adapters/account"
 	"github.com/scimbridge/scimbridge/adapters/profile"
@@ -124,16 +125,37 @@ func (e *Engine) observe(ctx context.Context, q queue.Queue, t task.Task, actor 
 		a = account.Account{App: t.App, UserID: t.UserID, UserName: t.UserName}
 	}
 	o := &a.Observed
+	p := e.apps[t.App].Profile
+	restoring := p != nil && p.Adapter == profile.AdapterRestore
 	switch profile.ActionKind(t.Kind) {
 	case profile.Create, profile.Reactivate:
 		// Items reassigned when the user left stay with their receiver.
 		o.Exists, o.Active, o.Role, o.Reassigned = true, true, t.Role, false
+		if restoring && t.Kind == string(profile.Reactivate) && !o.Snapshot.Empty() {
+			// The app gives back only the roles it assigns itself.
+			o.Role = p.JoinRoles(p.AutoRoles(a.Email))
+			held := profile.SplitRoles(o.Role)
+			o.Snapshot = &account.Snapshot{MFA: o.Snapshot.MFA,
+				Roles: slices.DeleteFunc(slices.Clone(o.Snapshot.Roles), func(r string) bool { return slices.Contains(held, r) })}
+			if o.Snapshot.Empty() {
+				o.Snapshot = nil
+			}
+		}
 	case profile.Reassign:
 		o.Reassigned = true
+	case profile.Restore:
+		o.Snapshot = restored(o.Snapshot, t)
+		if t.Role != "" {
+			o.Role = p.JoinRoles(append(profile.SplitRoles(o.Role), t.Role))
+		}
 	case profile.SetRole:
 		o.Role = t.Role
 	case profile.Deactivate:
 		o.Active = false
+		if restoring {
+			// What the app is about to drop, to give back later.
+			o.Snapshot = &account.Snapshot{Roles: profile.SplitRoles(o.Role), MFA: p.MFARequired}
+		}
 	case profile.Delete:
 		o.Exists, o.Active, o.Role = false, false, ""
 	}
@@ -146,4 +168,19 @@ func (e *Engine) observe(ctx context.Context, q queue.Queue, t task.Task, actor 
 		}
 	}
 	return q.PutAccount(ctx, &a, actor, fmt.Sprintf("task %d done", t.ID))
+}
+
+// restored returns s without what task t gave back.
+func restored(s *account.Snapshot, t task.Task) *account.Snapshot {
+	if s == nil {
+		return nil
+	}
+	out := &account.Snapshot{Roles: slices.DeleteFunc(slices.Clone(s.Roles), func(r string) bool { return r == t.Role }), MFA: s.MFA}
+	if t.Params["setting"] == profile.SettingMFA {
+		out.MFA = false
+	}
+	if out.Empty() {
+		return nil
+	}
+	return out
 }

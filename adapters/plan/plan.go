@@ -5,6 +5,8 @@
 package plan
 
 import (
+	"slices"
+
 	"github.com/scimbridge/scimbridge/adapters/account"
 	"github.com/scimbridge/scimbridge/adapters/profile"
 	"github.com/scimbridge/scimbridge/adapters/task"
@@ -78,6 +80,35 @@ func (r Reassign) Plan(d account.Desired, o account.Observed) []Action {
 		actions = append([]Action{{Kind: profile.Reassign}}, actions...)
 	}
 	return actions
+}
+
+// Restore is the adapter of an app that drops roles and settings when an
+// account is deactivated (SixMap wipes factors, sessions and role
+// assignments but the ones it gives itself): after the reactivation, one
+// Restore action per role the account held or should hold and lacks, and
+// one for the MFA requirement, instead of a role change.
+type Restore struct{ Manual }
+
+// Plan asks for the manual plan's action, or, for a reactivated account
+// with a snapshot, the restores.
+func (r Restore) Plan(d account.Desired, o account.Observed) []Action {
+	if !d.Exists || !d.Active || !o.Exists || !o.Active || o.Snapshot.Empty() {
+		return r.Manual.Plan(d, o)
+	}
+	have := profile.SplitRoles(o.Role)
+	var out []Action
+	seen := map[string]bool{}
+	for _, role := range append(slices.Clone(o.Snapshot.Roles), profile.SplitRoles(d.Role)...) {
+		if seen[role] || slices.Contains(have, role) {
+			continue
+		}
+		seen[role] = true
+		out = append(out, Action{Kind: profile.Restore, Role: role})
+	}
+	if o.Snapshot.MFA {
+		out = append(out, Action{Kind: profile.Restore, Params: map[string]string{"setting": profile.SettingMFA}})
+	}
+	return out
 }
 
 // Settler is an adapter that says itself where an account with no

@@ -163,3 +163,33 @@ func TestReassignPlan(t *testing.T) {
 		})
 	}
 }
+
+func TestRestorePlan(t *testing.T) {
+	d := account.Desired{Exists: true, Active: true, Role: "Admin, Organization manager, User"}
+	snap := &account.Snapshot{Roles: []string{"Admin", "Auditor"}, MFA: true}
+	cases := []struct {
+		name string
+		d    account.Desired
+		o    account.Observed
+		want []Action
+	}{
+		{"no snapshot: as manual", d, account.Observed{Exists: true, Active: true, Role: "User"},
+			[]Action{{Kind: profile.SetRole, Role: d.Role, PreviousRole: "User"}}},
+		{"deactivated with a snapshot: reactivate first", d, account.Observed{Exists: true, Role: "User", Snapshot: snap},
+			[]Action{{Kind: profile.Reactivate, Role: d.Role, PreviousRole: "User"}}},
+		{"reactivated: a restore per missing role, then MFA", d,
+			account.Observed{Exists: true, Active: true, Role: "Organization manager, User", Snapshot: snap},
+			[]Action{{Kind: profile.Restore, Role: "Admin"}, {Kind: profile.Restore, Role: "Auditor"},
+				{Kind: profile.Restore, Params: map[string]string{"setting": profile.SettingMFA}}}},
+		{"leaving again: deactivate", account.Desired{Exists: true, Role: d.Role},
+			account.Observed{Exists: true, Active: true, Role: "User", Snapshot: snap},
+			[]Action{{Kind: profile.Deactivate, Role: "User"}}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := (Restore{}).Plan(c.d, c.o); !reflect.DeepEqual(got, c.want) {
+				t.Errorf("Plan = %+v, want %+v", got, c.want)
+			}
+		})
+	}
+}

@@ -33,6 +33,9 @@ const (
 	Deactivate ActionKind = "deactivate" // take access away, keeping the account
 	Reactivate ActionKind = "reactivate" // give a deactivated account its access back
 	Delete     ActionKind = "delete"     // remove the account
+	// Restore gives back, after a reactivation, a role or setting the
+	// app dropped on deactivation; only AdapterRestore plans it.
+	Restore ActionKind = "restore"
 	// Reassign gives the items a leaver owns in the app to another user;
 	// only apps whose adapter is AdapterReassign plan it.
 	Reassign ActionKind = "reassign"
@@ -40,13 +43,19 @@ const (
 
 // Kinds returns every action kind, in lifecycle order.
 func Kinds() []ActionKind {
-	return []ActionKind{Create, SetRole, Deactivate, Reactivate, Delete, Reassign}
+	return []ActionKind{Create, SetRole, Deactivate, Reactivate, Delete, Reassign, Restore}
 }
 
 // needsRunbook reports whether a profile must have steps for kind: every
 // kind its adapter may plan.
 func (p *Profile) needsRunbook(k ActionKind) bool {
-	return k != Reassign || p.Adapter == AdapterReassign
+	switch k {
+	case Reassign:
+		return p.Adapter == AdapterReassign
+	case Restore:
+		return p.Adapter == AdapterRestore
+	}
+	return true
 }
 
 func known(k ActionKind) bool { return slices.Contains(Kinds(), k) }
@@ -112,6 +121,13 @@ type Profile struct {
 	// SingleRole says that a user holds one role in the app; use Role
 	// rather than RolesFor to pick it.
 	SingleRole bool
+	// DomainRolesByApp says that the app gives the roles of the domain
+	// rules by itself (SixMap's organization settings), so that they come
+	// back on their own after a reactivation.
+	DomainRolesByApp bool
+	// MFARequired says that the app's members must use MFA, which an
+	// app that wipes factors on deactivation must be told again.
+	MFARequired bool
 	// Roles are the app's roles, the most privileged first: for a
 	// single-role app the first matching role wins.
 	Roles []Role
@@ -196,6 +212,8 @@ type Override struct {
 	ReclaimAfter string `yaml:"reclaim_after"`
 	// Reassign says where a leaver's items go.
 	Reassign *ReassignTarget `yaml:"reassign"`
+	// MFARequired, when set, says whether the app's members must use MFA.
+	MFARequired *bool `yaml:"mfa_required"`
 }
 
 // ReassignTarget says who receives a leaver's items.
@@ -334,6 +352,9 @@ func (p *Profile) apply(o Override) error {
 	}
 	if o.SimulateLogin != nil {
 		p.SimulateLogin = *o.SimulateLogin
+	}
+	if o.MFARequired != nil {
+		p.MFARequired = *o.MFARequired
 	}
 	if o.Reassign != nil {
 		if p.Adapter != AdapterReassign {
@@ -492,6 +513,7 @@ func (p *Profile) parseRunbooks() error {
 		DisplayName: "Jane Doe", GivenName: "Jane", FamilyName: "Doe",
 		Role: p.Roles[0].Name, PreviousRole: p.DefaultRole,
 		Target: "john.roe@example.com", Candidates: []string{"john.roe@example.com", "ann.poe@example.com"},
+		Setting: SettingMFA,
 	}
 	p.steps = make(map[ActionKind][]*template.Template, len(Kinds()))
 	for _, k := range Kinds() {
@@ -556,7 +578,9 @@ type file struct {
 	JITRole     string   `yaml:"jit_role"`
 	Modules     []Module `yaml:"modules"`
 	SingleRole  bool     `yaml:"single_role"`
-	Override    `yaml:",inline"`
+	// DomainRolesByApp: see Profile.
+	DomainRolesByApp bool `yaml:"domain_roles_by_app"`
+	Override         `yaml:",inline"`
 }
 
 // load reads one built-in profile; the name comes from its file name.
@@ -571,16 +595,17 @@ func load(name string, data []byte) (*Profile, error) {
 		return nil, fmt.Errorf("profile %s: %w", name, keyErrf([]string{"description"}, "a profile needs a description"))
 	}
 	base := &Profile{
-		Name:         name,
-		Description:  strings.TrimSpace(f.Description),
-		Executor:     f.Executor,
-		Adapter:      cmp.Or(f.Adapter, AdapterManual),
-		JITOnly:      f.Adapter == AdapterJIT,
-		JITRole:      f.JITRole,
-		Modules:      f.Modules,
-		SingleRole:   f.SingleRole,
-		GracePeriod:  DefaultGracePeriod,
-		ReclaimAfter: DefaultReclaimAfter,
+		Name:             name,
+		Description:      strings.TrimSpace(f.Description),
+		Executor:         f.Executor,
+		Adapter:          cmp.Or(f.Adapter, AdapterManual),
+		JITOnly:          f.Adapter == AdapterJIT,
+		JITRole:          f.JITRole,
+		Modules:          f.Modules,
+		SingleRole:       f.SingleRole,
+		DomainRolesByApp: f.DomainRolesByApp,
+		GracePeriod:      DefaultGracePeriod,
+		ReclaimAfter:     DefaultReclaimAfter,
 	}
 	return base.With(f.Override)
 }

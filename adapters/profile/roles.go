@@ -125,6 +125,69 @@ func (p *Profile) Role(email string, groups []string) string {
 	return p.RolesFor(email, groups)[0]
 }
 
+// RoleSeparator joins the roles of a user in an app where users hold
+// several, in the order of p.Roles.
+const RoleSeparator = ", "
+
+// Desired returns the role(s) a user should have, as the account records
+// them: the one role of a single-role app; in an app where users hold
+// several, every role the rules give plus the default role, which such
+// apps give everyone, joined with RoleSeparator.
+func (p *Profile) Desired(email string, groups []string) string {
+	if p.SingleRole {
+		return p.Role(email, groups)
+	}
+	return p.join(append(p.RolesFor(email, groups), p.DefaultRole))
+}
+
+// AutoRoles returns the roles the app itself gives a user with this email
+// address: the default role, and with DomainRolesByApp the roles of the
+// domain rules (an app that assigns roles by email domain on its own).
+func (p *Profile) AutoRoles(email string) []string {
+	roles := []string{p.DefaultRole}
+	if p.DomainRolesByApp {
+		domain := ""
+		if at := strings.LastIndexByte(email, '@'); at >= 0 {
+			domain = strings.ToLower(strings.TrimSpace(email[at+1:]))
+		}
+		for _, r := range p.Rules.Domains {
+			if domainMatches(r.Domain, domain) {
+				roles = append(roles, r.Role)
+			}
+		}
+	}
+	return SplitRoles(p.join(roles))
+}
+
+// JoinRoles returns roles as an account records them: once each, in the
+// order of p.Roles, joined with RoleSeparator.
+func (p *Profile) JoinRoles(roles []string) string { return p.join(roles) }
+
+// join returns roles once each, in the order of p.Roles.
+func (p *Profile) join(roles []string) string {
+	var out []string
+	for _, r := range p.Roles {
+		for _, want := range roles {
+			if strings.EqualFold(r.Name, want) {
+				out = append(out, r.Name)
+				break
+			}
+		}
+	}
+	return strings.Join(out, RoleSeparator)
+}
+
+// SplitRoles splits what Desired joined.
+func SplitRoles(s string) []string {
+	var out []string
+	for _, r := range strings.Split(s, RoleSeparator) {
+		if r = strings.TrimSpace(r); r != "" {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 func domainMatches(pattern, domain string) bool {
 	if domain == "" {
 		return false

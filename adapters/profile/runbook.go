@@ -22,7 +22,13 @@ type RunbookData struct {
 	// admin must choose among Candidates.
 	Target     string
 	Candidates []string
+	// Setting is what a restore gives back when it is not a role:
+	// SettingMFA.
+	Setting string
 }
+
+// SettingMFA is the MFA requirement of a member, as a restore gives it back.
+const SettingMFA = "mfa"
 
 // Render returns the runbook steps of kind written out for one user. A
 // step that renders to blank text (a condition that did not hold) is left

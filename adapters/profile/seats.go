@@ -17,6 +17,10 @@ const (
 	// AdapterReassign is the manual adapter plus, for a leaver, the
 	// reassignment of the items they own in the app.
 	AdapterReassign = "reassign"
+	// AdapterRestore is the manual adapter for apps that drop roles and
+	// settings on deactivation (SixMap): it snapshots them when the user
+	// leaves and restores them when the user comes back.
+	AdapterRestore = "restore"
 )
 
 // DefaultReclaimAfter is how long an assigned account may go without a
@@ -84,9 +88,9 @@ func (p *Profile) Counted() bool {
 // limits and the just-in-time settings.
 func (p *Profile) checkSeats(o Override) error {
 	switch p.Adapter {
-	case AdapterManual, AdapterJIT, AdapterReassign:
+	case AdapterManual, AdapterJIT, AdapterReassign, AdapterRestore:
 	default:
-		return keyErrf([]string{"adapter"}, "%q is not a known adapter (known: %s, %s, %s)", p.Adapter, AdapterManual, AdapterJIT, AdapterReassign)
+		return keyErrf([]string{"adapter"}, "%q is not a known adapter (known: %s, %s, %s, %s)", p.Adapter, AdapterManual, AdapterJIT, AdapterReassign, AdapterRestore)
 	}
 	seen := map[string]bool{}
 	for i := range p.Modules {

@@ -146,6 +146,9 @@ var migrations = []string{
 
 	// Whether a leaver's items were reassigned.
 	`ALTER TABLE adapter_accounts ADD COLUMN observed_reassigned INTEGER NOT NULL DEFAULT 0;`,
+
+	// What a deactivation dropped, as JSON, until it is restored.
+	`ALTER TABLE adapter_accounts ADD COLUMN snapshot TEXT NOT NULL DEFAULT '';`,
 }
 
 // Migrate creates or updates the queue's tables.
@@ -185,19 +188,26 @@ func parseTime(s sql.NullString) (time.Time, error) {
 }
 
 const accountColumns = `app, user_id, user_name, email, state, desired_exists, desired_active, desired_role,
-	observed_exists, observed_active, observed_role, observed_source, observed_at, updated, last_login, blocked_reason, app_user_id, observed_reassigned`
+	observed_exists, observed_active, observed_role, observed_source, observed_at, updated, last_login, blocked_reason, app_user_id, observed_reassigned, snapshot`
 
 func scanAccount(sc interface{ Scan(...any) error }) (account.Account, error) {
 	var (
 		a                  account.Account
 		at, updated, login sql.NullString
+		snapshot           string
 	)
 	err := sc.Scan(&a.App, &a.UserID, &a.UserName, &a.Email, &a.State,
 		&a.Desired.Exists, &a.Desired.Active, &a.Desired.Role,
 		&a.Observed.Exists, &a.Observed.Active, &a.Observed.Role, &a.Observed.Source, &at, &updated, &login, &a.BlockedReason,
-		&a.AppUserID, &a.Observed.Reassigned)
+		&a.AppUserID, &a.Observed.Reassigned, &snapshot)
 	if err != nil {
 		return a, err
+	}
+	if snapshot != "" {
+		a.Observed.Snapshot = &account.Snapshot{}
+		if err := json.Unmarshal([]byte(snapshot), a.Observed.Snapshot); err != nil {
+			return a, fmt.Errorf("account snapshot: %w", err)
+		}
 	}
 	if a.Observed.At, err = parseTime(at); err != nil {
 		return a, err
@@ -247,16 +257,24 @@ func (q Queue) PutAccount(ctx context.Context, a *account.Account, actor, reason
 		return err
 	}
 	a.Updated = q.now()
-	_, err = q.sql.Exec(ctx, `INSERT INTO adapter_accounts(`+accountColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	snapshot := ""
+	if !a.Observed.Snapshot.Empty() {
+		b, err := json.Marshal(a.Observed.Snapshot)
+		if err != nil {
+			return fmt.Errorf("store account: %w", err)
+		}
+		snapshot = string(b)
+	}
+	_, err = q.sql.Exec(ctx, `INSERT INTO adapter_accounts(`+accountColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT(app, user_id) DO UPDATE SET user_name = excluded.user_name, email = excluded.email, state = excluded.state,
 			desired_exists = excluded.desired_exists, desired_active = excluded.desired_active, desired_role = excluded.desired_role,
 			observed_exists = excluded.observed_exists, observed_active = excluded.observed_active, observed_role = excluded.observed_role,
 			observed_source = excluded.observed_source, observed_at = excluded.observed_at, updated = excluded.updated,
 			last_login = excluded.last_login, blocked_reason = excluded.blocked_reason, app_user_id = excluded.app_user_id,
-			observed_reassigned = excluded.observed_reassigned`,
+			observed_reassigned = excluded.observed_reassigned, snapshot = excluded.snapshot`,
 		a.App, a.UserID, a.UserName, a.Email, a.State, a.Desired.Exists, a.Desired.Active, a.Desired.Role,
 		a.Observed.Exists, a.Observed.Active, a.Observed.Role, a.Observed.Source, formatTime(a.Observed.At), formatTime(a.Updated),
-		formatTime(a.LastLogin), a.BlockedReason, a.AppUserID, a.Observed.Reassigned)
+		formatTime(a.LastLogin), a.BlockedReason, a.AppUserID, a.Observed.Reassigned, snapshot)
 	if err != nil {
 		return fmt.Errorf("store account: %w", err)
 	}
