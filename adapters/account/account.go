@@ -31,6 +31,9 @@ type Desired struct {
 	Exists bool // the user is in the shadow directory
 	Active bool
 	Role   string
+	// Email is the user's address in the IdP now; only adapters of apps
+	// where changing it has consequences look at it.
+	Email string
 }
 
 // Observed is what is known to be true in the app: from an admin's
@@ -39,6 +42,8 @@ type Observed struct {
 	Exists bool
 	Active bool
 	Role   string
+	// Email is the address the account has in the app, when known.
+	Email string
 	// Snapshot is what the app dropped when the account was deactivated,
 	// to be restored when it comes back; nil when nothing waits.
 	Snapshot *Snapshot

@@ -208,7 +208,7 @@ func desired(ctx context.Context, tx store.Reader, p *profile.Profile, app, id s
 	for i, g := range u.Groups {
 		groups[i] = g.DisplayName
 	}
-	return account.Desired{Exists: true, Active: doc.active, Role: p.Desired(doc.email, groups)}, u, nil
+	return account.Desired{Exists: true, Active: doc.active, Role: p.Desired(doc.email, groups), Email: doc.email}, u, nil
 }
 
 // replan brings the account of user id in app and its queue in line with
@@ -393,6 +393,7 @@ func (e *Engine) newTask(app App, acct account.Account, u store.User, a plan.Act
 		App: acct.App, UserName: userName, Email: acct.Email, DisplayName: f.displayName,
 		GivenName: f.givenName, FamilyName: f.familyName, Role: a.Role, PreviousRole: a.PreviousRole,
 		Target: a.Params[ParamTargetEmail], Candidates: splitList(a.Params[ParamCandidates]), Setting: a.Params["setting"],
+		PreviousEmail: a.Params["previous_email"],
 	}); err != nil {
 		return task.Task{}, err
 	}
@@ -445,6 +446,11 @@ func userFields(u store.User) (fields, error) {
 			GivenName  string `json:"givenName"`
 			FamilyName string `json:"familyName"`
 		} `json:"name"`
+		Emails []struct {
+			Value   string `json:"value"`
+			Type    string `json:"type"`
+			Primary bool   `json:"primary"`
+		} `json:"emails"`
 	}
 	if len(u.Attributes) > 0 {
 		if err := json.Unmarshal(u.Attributes, &doc); err != nil {
@@ -455,8 +461,18 @@ func userFields(u store.User) (fields, error) {
 		givenName: doc.Name.GivenName, familyName: doc.Name.FamilyName, email: u.UserName}
 	// The work email, else the primary one, else the first; the userName
 	// when the user has none (IdPs usually make it the sign-in address).
+	// Reads of the store leave u.Emails empty; the attributes hold them.
+	emails := u.Emails
+	if len(emails) == 0 {
+		for _, em := range doc.Emails {
+			emails = append(emails, store.Email{Value: em.Value, Type: em.Type, Primary: em.Primary})
+		}
+	}
 	best := -1
-	for _, em := range u.Emails {
+	for _, em := range emails {
+		if strings.TrimSpace(em.Value) == "" {
+			continue
+		}
 		rank := 1
 		switch {
 		case strings.EqualFold(em.Type, "work"):

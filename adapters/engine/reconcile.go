@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/scimbridge/scimbridge/adapters/account"
 	"github.com/scimbridge/scimbridge/adapters/queue"
 	"github.com/scimbridge/scimbridge/adapters/reconcile"
 	"github.com/scimbridge/scimbridge/adapters/task"
@@ -139,7 +138,13 @@ func (im *importer) observe(ctx context.Context, o reconcile.Observation) error 
 	if !found || !reconcile.StateOf(a.Observed).Same(o.Was) {
 		return fmt.Errorf("account of %s: %w", o.Email, ErrStale)
 	}
-	a.Observed = account.Observed{Exists: o.Now.Exists, Active: o.Now.Active, Role: o.Now.Role, Source: "import", At: im.res.Now}
+	// The export tells existence, status and role; what else is known of
+	// the account (a snapshot, a reassignment) stays.
+	ob := &a.Observed
+	ob.Exists, ob.Active, ob.Role, ob.Source, ob.At = o.Now.Exists, o.Now.Active, o.Now.Role, "import", im.res.Now
+	if o.Now.Exists {
+		ob.Email = o.Email
+	}
 	if !o.Now.Same(o.Was) {
 		if err := im.q.NoteObserved(ctx, im.app, o.UserID, im.actor, o.Was.String(), o.Now.String(), importReason); err != nil {
 			return err

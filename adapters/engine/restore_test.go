@@ -92,7 +92,22 @@ func TestSixMapRestore(t *testing.T) {
 		t.Errorf("work left: %+v", pending)
 	}
 	// bob never left: nothing was noted or restored.
-	if b := w.account(bob); b.Observed.Snapshot != nil || b.State != account.Active {
+	if b := w.account(bob); b.Observed.Snapshot != nil || b.State != account.Active || b.Observed.Email != "bob@example.com" {
 		t.Errorf("bob: %+v", b)
+	}
+	// bob's address changes: SixMap then ends his sessions and SSO
+	// registrations, so an admin does it knowingly.
+	w.patchUser(bob, `[{"op":"replace","path":"emails[type eq \"work\"].value","value":"robert@example.com"}]`)
+	w.dispatch()
+	change := w.taskOf("bob", "change_email")
+	steps = strings.Join(change.Steps, "\n")
+	if !strings.Contains(steps, "revokes all their sessions") || !strings.Contains(steps, "from bob@example.com to robert@example.com") {
+		t.Errorf("change_email steps:\n%s", steps)
+	}
+	if _, err := w.eng.Done(ctx, change.ID, "ann.admin", "changed", ""); err != nil {
+		t.Fatal(err)
+	}
+	if b := w.account(bob); b.State != account.Active || b.Observed.Email != "robert@example.com" {
+		t.Errorf("bob after the change: %s %q", b.State, b.Observed.Email)
 	}
 }

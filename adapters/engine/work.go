@@ -130,7 +130,7 @@ func (e *Engine) observe(ctx context.Context, q queue.Queue, t task.Task, actor 
 	switch profile.ActionKind(t.Kind) {
 	case profile.Create, profile.Reactivate:
 		// Items reassigned when the user left stay with their receiver.
-		o.Exists, o.Active, o.Role, o.Reassigned = true, true, t.Role, false
+		o.Exists, o.Active, o.Role, o.Reassigned, o.Email = true, true, t.Role, false, a.Email
 		if restoring && t.Kind == string(profile.Reactivate) && !o.Snapshot.Empty() {
 			// The app gives back only the roles it assigns itself.
 			o.Role = p.JoinRoles(p.AutoRoles(a.Email))
@@ -143,6 +143,8 @@ func (e *Engine) observe(ctx context.Context, q queue.Queue, t task.Task, actor 
 		}
 	case profile.Reassign:
 		o.Reassigned = true
+	case profile.ChangeEmail:
+		o.Email = t.Params["email"]
 	case profile.Restore:
 		o.Snapshot = restored(o.Snapshot, t)
 		if t.Role != "" {

@@ -6,6 +6,7 @@ package plan
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/scimbridge/scimbridge/adapters/account"
 	"github.com/scimbridge/scimbridge/adapters/profile"
@@ -93,7 +94,13 @@ type Restore struct{ Manual }
 // with a snapshot, the restores.
 func (r Restore) Plan(d account.Desired, o account.Observed) []Action {
 	if !d.Exists || !d.Active || !o.Exists || !o.Active || o.Snapshot.Empty() {
-		return r.Manual.Plan(d, o)
+		actions := r.Manual.Plan(d, o)
+		// A new address in the app ends the member's sessions and SSO
+		// registrations: an admin changes it knowingly.
+		if len(actions) == 0 && d.Active && o.Active && o.Email != "" && d.Email != "" && !strings.EqualFold(o.Email, d.Email) {
+			actions = []Action{{Kind: profile.ChangeEmail, Params: map[string]string{"email": d.Email, "previous_email": o.Email}}}
+		}
+		return actions
 	}
 	have := profile.SplitRoles(o.Role)
 	var out []Action

@@ -36,6 +36,9 @@ const (
 	// Restore gives back, after a reactivation, a role or setting the
 	// app dropped on deactivation; only AdapterRestore plans it.
 	Restore ActionKind = "restore"
+	// ChangeEmail changes the account's email address, where that has
+	// consequences an admin must know of; only AdapterRestore plans it.
+	ChangeEmail ActionKind = "change_email"
 	// Reassign gives the items a leaver owns in the app to another user;
 	// only apps whose adapter is AdapterReassign plan it.
 	Reassign ActionKind = "reassign"
@@ -43,7 +46,7 @@ const (
 
 // Kinds returns every action kind, in lifecycle order.
 func Kinds() []ActionKind {
-	return []ActionKind{Create, SetRole, Deactivate, Reactivate, Delete, Reassign, Restore}
+	return []ActionKind{Create, SetRole, Deactivate, Reactivate, Delete, Reassign, Restore, ChangeEmail}
 }
 
 // needsRunbook reports whether a profile must have steps for kind: every
@@ -52,7 +55,7 @@ func (p *Profile) needsRunbook(k ActionKind) bool {
 	switch k {
 	case Reassign:
 		return p.Adapter == AdapterReassign
-	case Restore:
+	case Restore, ChangeEmail:
 		return p.Adapter == AdapterRestore
 	}
 	return true
@@ -513,7 +516,7 @@ func (p *Profile) parseRunbooks() error {
 		DisplayName: "Jane Doe", GivenName: "Jane", FamilyName: "Doe",
 		Role: p.Roles[0].Name, PreviousRole: p.DefaultRole,
 		Target: "john.roe@example.com", Candidates: []string{"john.roe@example.com", "ann.poe@example.com"},
-		Setting: SettingMFA,
+		Setting: SettingMFA, PreviousEmail: "j.doe@example.com",
 	}
 	p.steps = make(map[ActionKind][]*template.Template, len(Kinds()))
 	for _, k := range Kinds() {

@@ -199,7 +199,7 @@ func TestWithErrors(t *testing.T) {
 		{"group rule without a group", Override{RoleRules: &RoleRules{Groups: []GroupRule{{Role: "Admin"}}}}, "role_rules.groups[0].group", "needs a group name"},
 		{"domain rule with an unknown role", Override{RoleRules: &RoleRules{Domains: []DomainRule{{Domain: "example.com", Role: "Owner"}}}}, "role_rules.domains[0].role", `domain "example.com": "Owner"`},
 		{"bad domain", Override{RoleRules: &RoleRules{Domains: []DomainRule{{Domain: "@example.com", Role: "Admin"}}}}, "role_rules.domains[0].domain", `"@example.com" is not a domain`},
-		{"unknown runbook kind", Override{Runbooks: map[ActionKind][]string{"creat": {"x"}}}, "runbooks.creat", `unknown action kind "creat" (known: create, set_role, deactivate, reactivate, delete, reassign, restore)`},
+		{"unknown runbook kind", Override{Runbooks: map[ActionKind][]string{"creat": {"x"}}}, "runbooks.creat", `unknown action kind "creat" (known: create, set_role, deactivate, reactivate, delete, reassign, restore, change_email)`},
 		{"empty runbook", Override{Runbooks: map[ActionKind][]string{Delete: {}}}, "runbooks.delete", "no steps"},
 		{"blank step", Override{Runbooks: map[ActionKind][]string{Delete: {"ok", "  "}}}, "runbooks.delete[1]", "the step is empty"},
 		{"bad template", Override{Runbooks: map[ActionKind][]string{Create: {"Add {{.Email}"}}}, "runbooks.create[0]", "template: step"},
@@ -314,7 +314,7 @@ runbooks:
 }
 
 func TestKinds(t *testing.T) {
-	want := []ActionKind{"create", "set_role", "deactivate", "reactivate", "delete", "reassign", "restore"}
+	want := []ActionKind{"create", "set_role", "deactivate", "reactivate", "delete", "reassign", "restore", "change_email"}
 	if !slices.Equal(Kinds(), want) {
 		t.Errorf("Kinds() = %v", Kinds())
 	}

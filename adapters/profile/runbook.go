@@ -25,6 +25,9 @@ type RunbookData struct {
 	// Setting is what a restore gives back when it is not a role:
 	// SettingMFA.
 	Setting string
+	// PreviousEmail is the address the account has in the app, for an
+	// email change.
+	PreviousEmail string
 }
 
 // SettingMFA is the MFA requirement of a member, as a restore gives it back.

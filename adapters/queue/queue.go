@@ -147,8 +147,10 @@ var migrations = []string{
 	// Whether a leaver's items were reassigned.
 	`ALTER TABLE adapter_accounts ADD COLUMN observed_reassigned INTEGER NOT NULL DEFAULT 0;`,
 
-	// What a deactivation dropped, as JSON, until it is restored.
-	`ALTER TABLE adapter_accounts ADD COLUMN snapshot TEXT NOT NULL DEFAULT '';`,
+	// What a deactivation dropped, as JSON, until it is restored; the
+	// address the account has in the app.
+	`ALTER TABLE adapter_accounts ADD COLUMN snapshot TEXT NOT NULL DEFAULT '';
+	ALTER TABLE adapter_accounts ADD COLUMN observed_email TEXT NOT NULL DEFAULT '';`,
 }
 
 // Migrate creates or updates the queue's tables.
@@ -188,7 +190,7 @@ func parseTime(s sql.NullString) (time.Time, error) {
 }
 
 const accountColumns = `app, user_id, user_name, email, state, desired_exists, desired_active, desired_role,
-	observed_exists, observed_active, observed_role, observed_source, observed_at, updated, last_login, blocked_reason, app_user_id, observed_reassigned, snapshot`
+	observed_exists, observed_active, observed_role, observed_source, observed_at, updated, last_login, blocked_reason, app_user_id, observed_reassigned, snapshot, observed_email`
 
 func scanAccount(sc interface{ Scan(...any) error }) (account.Account, error) {
 	var (
@@ -199,7 +201,7 @@ func scanAccount(sc interface{ Scan(...any) error }) (account.Account, error) {
 	err := sc.Scan(&a.App, &a.UserID, &a.UserName, &a.Email, &a.State,
 		&a.Desired.Exists, &a.Desired.Active, &a.Desired.Role,
 		&a.Observed.Exists, &a.Observed.Active, &a.Observed.Role, &a.Observed.Source, &at, &updated, &login, &a.BlockedReason,
-		&a.AppUserID, &a.Observed.Reassigned, &snapshot)
+		&a.AppUserID, &a.Observed.Reassigned, &snapshot, &a.Observed.Email)
 	if err != nil {
 		return a, err
 	}
@@ -265,16 +267,17 @@ func (q Queue) PutAccount(ctx context.Context, a *account.Account, actor, reason
 		}
 		snapshot = string(b)
 	}
-	_, err = q.sql.Exec(ctx, `INSERT INTO adapter_accounts(`+accountColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	_, err = q.sql.Exec(ctx, `INSERT INTO adapter_accounts(`+accountColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT(app, user_id) DO UPDATE SET user_name = excluded.user_name, email = excluded.email, state = excluded.state,
 			desired_exists = excluded.desired_exists, desired_active = excluded.desired_active, desired_role = excluded.desired_role,
 			observed_exists = excluded.observed_exists, observed_active = excluded.observed_active, observed_role = excluded.observed_role,
 			observed_source = excluded.observed_source, observed_at = excluded.observed_at, updated = excluded.updated,
 			last_login = excluded.last_login, blocked_reason = excluded.blocked_reason, app_user_id = excluded.app_user_id,
-			observed_reassigned = excluded.observed_reassigned, snapshot = excluded.snapshot`,
+			observed_reassigned = excluded.observed_reassigned, snapshot = excluded.snapshot,
+			observed_email = excluded.observed_email`,
 		a.App, a.UserID, a.UserName, a.Email, a.State, a.Desired.Exists, a.Desired.Active, a.Desired.Role,
 		a.Observed.Exists, a.Observed.Active, a.Observed.Role, a.Observed.Source, formatTime(a.Observed.At), formatTime(a.Updated),
-		formatTime(a.LastLogin), a.BlockedReason, a.AppUserID, a.Observed.Reassigned, snapshot)
+		formatTime(a.LastLogin), a.BlockedReason, a.AppUserID, a.Observed.Reassigned, snapshot, a.Observed.Email)
 	if err != nil {
 		return fmt.Errorf("store account: %w", err)
 	}
