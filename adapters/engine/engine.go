@@ -294,7 +294,17 @@ func (e *Engine) replanOne(ctx context.Context, tx store.Tx, app, id, actor, rea
 		if err != nil {
 			return "", err
 		}
-		if err := q.AddTask(ctx, &t, actor, reason); err != nil {
+		why := reason
+		if a.Kind == profile.Reassign {
+			// The audit trail says where the items go, or why an admin
+			// chooses.
+			if to := a.Params[ParamTargetEmail]; to != "" {
+				why += "; items to " + to
+			} else {
+				why += "; an admin chooses the receiver: " + a.Params[ParamWhy]
+			}
+		}
+		if err := q.AddTask(ctx, &t, actor, why); err != nil {
 			return "", err
 		}
 		// Webhooks hear of the new task; enqueued in this transaction, so

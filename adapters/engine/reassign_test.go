@@ -80,6 +80,15 @@ func TestReassignLeavers(t *testing.T) {
 		t.Errorf("choose steps:\n%s", steps)
 	}
 
+	trail, err := queue.In(w.db.ReadSQL()).AuditOf(ctx, queue.AuditFilter{TaskID: choose.ID})
+	if err != nil || len(trail) == 0 || !strings.Contains(trail[0].Reason, "an admin chooses the receiver: the default reassignee grc@example.com is deactivated") {
+		t.Errorf("audit of the choose task: %+v, %v", trail, err)
+	}
+	trail, err = queue.In(w.db.ReadSQL()).AuditOf(ctx, queue.AuditFilter{TaskID: w.taskOf("bob", "reassign").ID})
+	if err != nil || len(trail) == 0 || !strings.Contains(trail[0].Reason, "items to grc@example.com") {
+		t.Errorf("audit of bob's reassign task: %+v, %v", trail, err)
+	}
+
 	// Done: the items moved; the receiver and the admins are told once,
 	// and nothing is planned again.
 	w.done("ann", "reassign")
