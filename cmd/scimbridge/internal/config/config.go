@@ -62,6 +62,9 @@ type Config struct {
 	SAML *SAML `yaml:"saml"`
 	// OktaHook receives Okta's event hook of SSO logins (sso.go).
 	OktaHook *OktaHook `yaml:"okta_hook"`
+	// Console says who may sign in to the admin console through the
+	// company IdP (console.go).
+	Console *Console `yaml:"console"`
 
 	// Path is the file the configuration was read from.
 	Path string `yaml:"-"`
@@ -178,6 +181,9 @@ func Parse(path string, data []byte, profiles []string) (*Config, error) {
 		return nil, err
 	}
 	if err := c.checkREST(positions(&doc)); err != nil {
+		return nil, err
+	}
+	if err := c.checkConsole(positions(&doc)); err != nil {
 		return nil, err
 	}
 	return &c, nil

@@ -136,3 +136,19 @@ func TestRESTSettings(t *testing.T) {
 		}
 	}
 }
+
+func TestConsoleSettings(t *testing.T) {
+	ok := samlKeys + "console:\n  admin_group: it-admins\n  approver_group: it-leads\napps:\n  - name: acme\n"
+	c, err := Parse("cfg.yaml", []byte(ok), profiles)
+	if err != nil || c.Console.AdminGroup != "it-admins" || c.Console.ApproverGroup != "it-leads" {
+		t.Fatalf("console: %+v, %v", c, err)
+	}
+	for _, bad := range []struct{ yaml, want string }{
+		{"console:\n  admin_group: x\napps:\n  - name: acme\n", "console: the groups apply to sign-in through the company IdP"},
+		{samlKeys + "console:\n  approver_group: x\napps:\n  - name: acme\n", "console.admin_group is required"},
+	} {
+		if _, err := Parse("cfg.yaml", []byte(bad.yaml), profiles); err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("%q: %v, want %q", bad.yaml, err, bad.want)
+		}
+	}
+}
