@@ -1,0 +1,79 @@
+package console
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/scimbridge/scimbridge/scim"
+)
+
+// VerifyWith makes a Config.VerifyToken of an admin API authenticator,
+// such as (*scim.Server).AdminActor: the token is checked as if it had
+// come as the bearer token of an API request, with the same cache, logs
+// and last-use record.
+func VerifyWith(auth func(*http.Request) (string, error)) func(ctx context.Context, token string) (string, error) {
+	return func(ctx context.Context, token string) (string, error) {
+		r, err := http.NewRequestWithContext(ctx, http.MethodPost, Prefix+"signin", nil)
+		if err != nil {
+			return "", err
+		}
+		r.Header.Set("Authorization", "Bearer "+token)
+		return auth(r)
+	}
+}
+
+// signinData is the sign-in form.
+type signinData struct {
+	Return string
+}
+
+func (s *server) signinForm(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	s.render(w, r, http.StatusOK, "signin", view{Title: "Sign in",
+		Page: signinData{Return: localPath(r.URL.Query().Get("return"))}})
+}
+
+// signin exchanges an admin token for a session.
+func (s *server) signin(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	back := localPath(r.PostFormValue("return"))
+	token := strings.TrimSpace(r.PostFormValue("token"))
+	refuse := func(msg string) {
+		s.render(w, r, http.StatusUnauthorized, "signin", view{Title: "Sign in", Message: msg, Page: signinData{Return: back}})
+	}
+	if token == "" {
+		refuse("Enter an admin token.")
+		return
+	}
+	actor, err := s.cfg.VerifyToken(r.Context(), token)
+	if errors.Is(err, scim.ErrNoAdminToken) {
+		refuse("That is not a valid admin token. Check that it is an admin token, not an app's SCIM token, and that it was not revoked.")
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	id, err := s.startSession(r.Context(), actor)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.log.InfoContext(r.Context(), "console sign-in", "actor", actor)
+	http.SetCookie(w, s.cookie(id, int(SessionLifetime.Seconds())))
+	http.Redirect(w, r, back, http.StatusSeeOther)
+}
+
+// signout ends the session, if any, and forgets its cookie.
+func (s *server) signout(w http.ResponseWriter, r *http.Request) {
+	if c, err := r.Cookie(CookieName); err == nil && c.Value != "" {
+		if err := s.endSession(r.Context(), c.Value); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	http.SetCookie(w, s.cookie("", -1))
+	http.Redirect(w, r, "/console/signin", http.StatusSeeOther)
+}
