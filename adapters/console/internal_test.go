@@ -1,0 +1,49 @@
+package console
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestLocalPath(t *testing.T) {
+	for in, want := range map[string]string{
+		"/console/tasks?app=wiki&status=pending": "/console/tasks?app=wiki&status=pending",
+		"/console/":                              "/console/",
+		"":                                       "/console/",
+		"/console":                               "/console/",
+		"//evil.example/console/":                "/console/",
+		"/console//evil.example":                 "/console/",
+		"https://evil.example/console/":          "/console/",
+		"/console/../api/v1/tasks":               "/console/",
+		"/console/%2e%2e/api/v1/tasks":           "/console/",
+		"/console/\\\\evil.example":              "/console/",
+		"/console/tasks\r\nSet-Cookie:x":         "/console/",
+		"/api/v1/tasks":                          "/console/",
+	} {
+		if got := localPath(in); got != want {
+			t.Errorf("localPath(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestSafeCells(t *testing.T) {
+	got := safeCells("=SUM(A1)", "+1", "-1", "@x", "\tx", "\rx", "plain", "", "a=b")
+	want := []string{"'=SUM(A1)", "'+1", "'-1", "'@x", "'\tx", "'\rx", "plain", "", "a=b"}
+	if !slices.Equal(got, want) {
+		t.Errorf("safeCells = %q, want %q", got, want)
+	}
+}
+
+func TestRoles(t *testing.T) {
+	for _, c := range []struct {
+		role, need string
+		ok         bool
+	}{
+		{Viewer, Operator, false}, {Operator, Operator, true}, {Operator, Approver, false},
+		{Approver, Approver, true}, {"", Viewer, true}, {"admin", Operator, false},
+	} {
+		if got := (who{Role: c.role}).Can(c.need); got != c.ok {
+			t.Errorf("%q can %q = %v, want %v", c.role, c.need, got, c.ok)
+		}
+	}
+}
