@@ -30,7 +30,6 @@ type signinData struct {
 }
 
 func (s *server) signinForm(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Cache-Control", "no-store")
 	s.render(w, r, http.StatusOK, "signin", view{Title: "Sign in",
 		Page: signinData{Return: localPath(r.URL.Query().Get("return"))}})
 }
@@ -55,6 +54,14 @@ func (s *server) signin(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.fail(w, r, err)
 		return
+	}
+	// A sign-in over a live session replaces it rather than leaving it
+	// behind.
+	if c, err := r.Cookie(CookieName); err == nil && c.Value != "" {
+		if err := s.endSession(r.Context(), c.Value); err != nil {
+			s.fail(w, r, err)
+			return
+		}
 	}
 	id, err := s.startSession(r.Context(), actor)
 	if err != nil {

@@ -156,3 +156,16 @@ func TestSecureCookie(t *testing.T) {
 		t.Error("New without an engine or a token check did not fail")
 	}
 }
+
+// TestSignInAgain: signing in over a live session replaces it.
+func TestSignInAgain(t *testing.T) {
+	w := newWorld(t)
+	b := w.signedIn("bob")
+	b.post("/console/signin", url.Values{"token": {w.tokens["bob"]}})
+	var n int
+	err := w.db.ReadSQL().QueryRow(context.Background(), `SELECT COUNT(*) FROM console_sessions WHERE actor = 'bob'`).Scan(&n)
+	if err != nil || n != 1 {
+		t.Errorf("bob has %d sessions (%v), want 1", n, err)
+	}
+	want(t, "signed in again", b.get("/console/"), 200, `id="whoami">bob`)
+}

@@ -179,38 +179,39 @@ func (s *server) act(m move) http.HandlerFunc {
 	}
 }
 
-func (s *server) claim(w http.ResponseWriter, r *http.Request) {
-	s.act(move{need: Operator, verb: "claim tasks", form: "claim",
+// The moves of the task page, built once by routes.
+
+func (s *server) claimMove() move {
+	return move{need: Operator, verb: "claim tasks", form: "claim",
 		do: func(ctx context.Context, id int64, actor, _, _ string) (task.Task, error) {
 			return s.cfg.Engine.Claim(ctx, id, actor)
-		}})(w, r)
+		}}
 }
 
-func (s *server) done(w http.ResponseWriter, r *http.Request) {
-	s.act(move{need: Operator, verb: "report tasks done", form: "done", noteMissing: noteMissing,
-		do: s.cfg.Engine.Done})(w, r)
+func (s *server) doneMove() move {
+	return move{need: Operator, verb: "report tasks done", form: "done", noteMissing: noteMissing, do: s.cfg.Engine.Done}
 }
 
-func (s *server) failTask(w http.ResponseWriter, r *http.Request) {
-	s.act(move{need: Operator, verb: "report tasks failed", form: "fail", noteMissing: noteMissing,
+func (s *server) failMove() move {
+	return move{need: Operator, verb: "report tasks failed", form: "fail", noteMissing: noteMissing,
 		do: func(ctx context.Context, id int64, actor, note, _ string) (task.Task, error) {
 			return s.cfg.Engine.Fail(ctx, id, actor, note)
-		}})(w, r)
+		}}
 }
 
-func (s *server) approve(w http.ResponseWriter, r *http.Request) {
-	s.act(move{need: Approver, verb: "approve requests", form: "approve",
+func (s *server) approveMove() move {
+	return move{need: Approver, verb: "approve requests", form: "approve",
 		do: func(ctx context.Context, id int64, actor, _, _ string) (task.Task, error) {
 			return s.cfg.Engine.Approve(ctx, id, actor)
-		}})(w, r)
+		}}
 }
 
-// reject asks for a note, which the engine leaves optional: people
+// rejectMove asks for a note, which the engine leaves optional: people
 // reading the audit log later deserve the reason.
-func (s *server) reject(w http.ResponseWriter, r *http.Request) {
-	s.act(move{need: Approver, verb: "reject requests", form: "reject",
+func (s *server) rejectMove() move {
+	return move{need: Approver, verb: "reject requests", form: "reject",
 		noteMissing: "A note is required: say why the request is refused.",
 		do: func(ctx context.Context, id int64, actor, note, _ string) (task.Task, error) {
 			return s.cfg.Engine.Reject(ctx, id, actor, note)
-		}})(w, r)
+		}}
 }
