@@ -5,7 +5,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo deve
 LDFLAGS := -s -w -X main.buildVersion=$(VERSION)
 CONFIG  ?= examples/scimbridge.yaml
 
-.PHONY: build run test lint bench clean
+.PHONY: build run test lint bench screenshots clean
 
 build: ## build bin/scimbridge
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/scimbridge
@@ -22,6 +22,9 @@ lint: ## gofmt and go vet
 
 bench: build ## load-test the real binary on loopback and print the results table
 	$(GO) run ./cmd/scimbench -binary $(BIN)
+
+screenshots: ## save the console's pages, as the browser test sees them, in docs/screenshots
+	SCIMBRIDGE_SCREENSHOTS=$(CURDIR)/docs/screenshots SCIMBRIDGE_REQUIRE_BROWSER=1 $(GO) test -count=1 -run TestConsoleInBrowser ./cmd/scimbridge
 
 clean:
 	rm -rf bin .bench

@@ -10,10 +10,12 @@ import (
 	"net/http"
 	"os"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/scimbridge/scimbridge/adapters"
 	"github.com/scimbridge/scimbridge/adapters/api"
+	"github.com/scimbridge/scimbridge/adapters/console"
 	"github.com/scimbridge/scimbridge/adapters/engine"
 	"github.com/scimbridge/scimbridge/adapters/queue"
 	"github.com/scimbridge/scimbridge/adapters/reconcile"
@@ -139,6 +141,13 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		eng.RunExecutors(execCtx, side.executors, executorInterval)
 	}()
 	defer func() { stopExec(); <-execDone }()
+	// The admin console, for people; the API above is for programs.
+	ui, err := console.New(console.Config{DB: db, Engine: eng, Apps: apps, VerifyToken: console.VerifyWith(srv.AdminActor),
+		Secure: strings.HasPrefix(cfg.PublicURL, "https://"), Logger: log})
+	if err != nil {
+		return err
+	}
+	mux.Handle(console.Prefix, ui)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
