@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/scimbridge/scimbridge/adapters/engine"
@@ -46,6 +47,8 @@ type Config struct {
 	// Approver; anything else counts as Viewer. Default: everyone signed
 	// in with an admin token is an Approver, as they are in the API.
 	RoleOf func(actor string) string
+	// SSO, when set, offers sign-in through the company IdP.
+	SSO *SSO
 	// Secure marks the session cookie Secure (the console is on https).
 	Secure bool
 	Logger *slog.Logger
@@ -68,6 +71,9 @@ type server struct {
 func New(cfg Config) (http.Handler, error) {
 	if cfg.DB == nil || cfg.Engine == nil || cfg.VerifyToken == nil {
 		return nil, errors.New("console: Config needs DB, Engine and VerifyToken")
+	}
+	if cfg.SSO != nil && (cfg.SSO.Require == nil || cfg.SSO.Person == nil || strings.TrimSpace(cfg.SSO.AdminGroup) == "") {
+		return nil, errors.New("console: SSO needs Require, Person and AdminGroup")
 	}
 	if cfg.RoleOf == nil {
 		cfg.RoleOf = func(string) string { return Approver }
@@ -110,6 +116,9 @@ func (s *server) routes(files http.Handler) {
 	s.mux.HandleFunc("GET /console/signin", s.signinForm)
 	s.mux.HandleFunc("POST /console/signin", s.signin)
 	s.mux.HandleFunc("POST /console/signout", s.signout)
+	if s.cfg.SSO != nil {
+		s.mux.Handle("GET /console/sso", s.cfg.SSO.Require(http.HandlerFunc(s.ssoSignin)))
+	}
 
 	s.page("GET /console/{$}", s.overview)
 	s.page("GET /console/tasks", s.tasks)

@@ -47,3 +47,24 @@ func TestRoles(t *testing.T) {
 		}
 	}
 }
+
+func TestSSORoleFor(t *testing.T) {
+	c := &SSO{AdminGroup: "it-staff", OperatorGroup: "it-ops", ApproverGroup: "IT-Leads"}
+	for _, tc := range []struct {
+		groups []string
+		want   string
+	}{
+		{[]string{"it-staff"}, Viewer},
+		{[]string{"it-staff", "it-ops"}, Operator},
+		{[]string{"it-leads"}, Approver}, // any case; a higher group lets one in alone
+		{[]string{"sales"}, ""},
+		{nil, ""},
+	} {
+		if got := c.roleFor(tc.groups); got != tc.want {
+			t.Errorf("roleFor(%v) = %q, want %q", tc.groups, got, tc.want)
+		}
+	}
+	if got := (&SSO{AdminGroup: "it-staff"}).roleFor([]string{""}); got != "" {
+		t.Errorf("an empty group name let someone in: %q", got)
+	}
+}

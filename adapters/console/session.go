@@ -34,6 +34,10 @@ var migrations = []string{
 		expires TEXT NOT NULL
 	) WITHOUT ROWID;
 	CREATE INDEX console_sessions_expires ON console_sessions(expires);`,
+
+	// The role a sign-in through the company IdP gave, from the person's
+	// groups then; empty for a token's sign-in, whose role RoleOf gives.
+	`ALTER TABLE console_sessions ADD COLUMN role TEXT NOT NULL DEFAULT '';`,
 }
 
 func migrate(ctx context.Context, db *sqlite.DB) error {
@@ -63,7 +67,7 @@ func (s *server) write(ctx context.Context, fn func(sqlite.SQL) error) error {
 
 // startSession records a new session of actor and returns the cookie's
 // value. Expired sessions go at the same time.
-func (s *server) startSession(ctx context.Context, actor string) (string, error) {
+func (s *server) startSession(ctx context.Context, actor, role string) (string, error) {
 	var raw [32]byte
 	if _, err := rand.Read(raw[:]); err != nil {
 		return "", fmt.Errorf("session id: %w", err)
@@ -74,8 +78,8 @@ func (s *server) startSession(ctx context.Context, actor string) (string, error)
 		if _, err := q.Exec(ctx, `DELETE FROM console_sessions WHERE expires < ?`, now.Format(timeLayout)); err != nil {
 			return fmt.Errorf("prune sessions: %w", err)
 		}
-		_, err := q.Exec(ctx, `INSERT INTO console_sessions(id_hash, actor, created, expires) VALUES (?, ?, ?, ?)`,
-			hashID(id), actor, now.Format(timeLayout), now.Add(SessionLifetime).Format(timeLayout))
+		_, err := q.Exec(ctx, `INSERT INTO console_sessions(id_hash, actor, role, created, expires) VALUES (?, ?, ?, ?, ?)`,
+			hashID(id), actor, role, now.Format(timeLayout), now.Add(SessionLifetime).Format(timeLayout))
 		if err != nil {
 			return fmt.Errorf("store session: %w", err)
 		}
@@ -84,26 +88,27 @@ func (s *server) startSession(ctx context.Context, actor string) (string, error)
 	return id, err
 }
 
-// sessionActor returns who the session with cookie value id acts as;
-// found is false for an unknown or expired session.
-func (s *server) sessionActor(ctx context.Context, id string) (actor string, found bool, err error) {
+// sessionActor returns who the session with cookie value id acts as,
+// and the role it was given ("" when RoleOf decides); found is false for
+// an unknown or expired session.
+func (s *server) sessionActor(ctx context.Context, id string) (actor, role string, found bool, err error) {
 	var expires string
-	err = s.cfg.DB.ReadSQL().QueryRow(ctx, `SELECT actor, expires FROM console_sessions WHERE id_hash = ?`, hashID(id)).
-		Scan(&actor, &expires)
+	err = s.cfg.DB.ReadSQL().QueryRow(ctx, `SELECT actor, role, expires FROM console_sessions WHERE id_hash = ?`, hashID(id)).
+		Scan(&actor, &role, &expires)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", false, nil
+		return "", "", false, nil
 	}
 	if err != nil {
-		return "", false, fmt.Errorf("read session: %w", err)
+		return "", "", false, fmt.Errorf("read session: %w", err)
 	}
 	end, err := time.Parse(timeLayout, expires)
 	if err != nil {
-		return "", false, fmt.Errorf("read session: %w", err)
+		return "", "", false, fmt.Errorf("read session: %w", err)
 	}
 	if !s.cfg.Now().Before(end) {
-		return "", false, nil
+		return "", "", false, nil
 	}
-	return actor, true, nil
+	return actor, role, true, nil
 }
 
 func (s *server) endSession(ctx context.Context, id string) error {
@@ -152,9 +157,9 @@ func whoOf(ctx context.Context) who {
 func (s *server) signedIn(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
-		actor, found := "", false
+		actor, role, found := "", "", false
 		if c, err := r.Cookie(CookieName); err == nil && c.Value != "" {
-			if actor, found, err = s.sessionActor(r.Context(), c.Value); err != nil {
+			if actor, role, found, err = s.sessionActor(r.Context(), c.Value); err != nil {
 				s.fail(w, r, err)
 				return
 			}
@@ -174,7 +179,9 @@ func (s *server) signedIn(h http.Handler) http.Handler {
 			http.Redirect(w, r, to, http.StatusSeeOther)
 			return
 		}
-		role := s.cfg.RoleOf(actor)
+		if role == "" {
+			role = s.cfg.RoleOf(actor)
+		}
 		if rank(role) == 0 {
 			role = Viewer
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/scimbridge/scimbridge/scim"
@@ -27,11 +28,21 @@ func VerifyWith(auth func(*http.Request) (string, error)) func(ctx context.Conte
 // signinData is the sign-in form.
 type signinData struct {
 	Return string
+	// SSO is the link to sign in through the company IdP, when there is.
+	SSO string
+}
+
+func (s *server) signinData(back string) signinData {
+	d := signinData{Return: back}
+	if s.cfg.SSO != nil {
+		d.SSO = "/console/sso?return=" + url.QueryEscape(back)
+	}
+	return d
 }
 
 func (s *server) signinForm(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "signin", view{Title: "Sign in",
-		Page: signinData{Return: localPath(r.URL.Query().Get("return"))}})
+		Page: s.signinData(localPath(r.URL.Query().Get("return")))})
 }
 
 // signin exchanges an admin token for a session.
@@ -40,7 +51,7 @@ func (s *server) signin(w http.ResponseWriter, r *http.Request) {
 	back := localPath(r.PostFormValue("return"))
 	token := strings.TrimSpace(r.PostFormValue("token"))
 	refuse := func(msg string) {
-		s.render(w, r, http.StatusUnauthorized, "signin", view{Title: "Sign in", Message: msg, Page: signinData{Return: back}})
+		s.render(w, r, http.StatusUnauthorized, "signin", view{Title: "Sign in", Message: msg, Page: s.signinData(back)})
 	}
 	if token == "" {
 		refuse("Enter an admin token.")
@@ -63,7 +74,7 @@ func (s *server) signin(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	id, err := s.startSession(r.Context(), actor)
+	id, err := s.startSession(r.Context(), actor, "")
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -209,3 +209,17 @@ func startSSO(ctx context.Context, cfg *config.Config, getenv func(string) strin
 	}
 	return out, nil
 }
+
+// ssoPerson is who the company IdP signed in, for the console: the email
+// attribute, else the NameID, and the groups.
+func ssoPerson(ctx context.Context) (string, []string, bool) {
+	s, ok := samlsp.SessionFrom(ctx)
+	if !ok {
+		return "", nil, false
+	}
+	name := s.Email
+	if name == "" {
+		name = s.Subject
+	}
+	return name, s.Groups, true
+}
