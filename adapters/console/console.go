@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/scimbridge/scimbridge/adapters/engine"
+	"github.com/scimbridge/scimbridge/adapters/reconcile"
 	"github.com/scimbridge/scimbridge/scim/store/sqlite"
 )
 
@@ -49,6 +50,9 @@ type Config struct {
 	RoleOf func(actor string) string
 	// SSO, when set, offers sign-in through the company IdP.
 	SSO *SSO
+	// Columns are the export columns of each app's reconciliation import,
+	// by app (zero: the usual header names).
+	Columns map[string]reconcile.Columns
 	// Secure marks the session cookie Secure (the console is on https).
 	Secure bool
 	Logger *slog.Logger
@@ -132,6 +136,8 @@ func (s *server) routes(files http.Handler) {
 	s.page("GET /console/accounts", s.accounts)
 	s.page("GET /console/audit", s.audit)
 	s.page("GET /console/audit.csv", s.auditCSV)
+	s.page("GET /console/import", s.importForm)
+	s.page("POST /console/import", s.importUpload)
 	// Signed-in people only learn that a path does not exist.
 	s.page("/console/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errorf(http.StatusNotFound, "There is no page here."))

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -160,6 +162,36 @@ apps:
 		t.Errorf("overview after the work: %s pending, %s awaiting approval; want 1 and 0", p, a)
 	}
 	screenshot(t, ctx, "overview-after")
+
+	// People.ai's export shows jane: upload it, read the diff, apply it;
+	// her done task is verified.
+	export := filepath.Join(dir, "peopleai-users.csv")
+	if err := os.WriteFile(export, []byte("email,status,role\njane@example.com,active,User (Standard)\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(srv.base+"/console/import?app=peopleai"),
+		chromedp.WaitVisible(chromedp.ID("i-file")),
+		chromedp.SetUploadFiles(chromedp.ID("i-file"), []string{export}),
+		chromedp.Click(chromedp.ID("preview")),
+		chromedp.WaitVisible(chromedp.CSS(`#report[data-applied="false"]`)),
+	)
+	if err != nil {
+		t.Fatalf("upload: %v\n%s", err, srv.logs.String())
+	}
+	if n := attr("#summary-verify", "data-count"); n != "1" {
+		t.Errorf("the diff verifies %s tasks, want jane's", n)
+	}
+	screenshot(t, ctx, "reconcile")
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.ID("apply")),
+		chromedp.WaitVisible(chromedp.CSS(`#report[data-applied="true"]`)),
+		chromedp.Navigate(fmt.Sprintf("%s/console/tasks/%d", srv.base, jane)),
+		chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`#task-%d[data-status="verified"]`, jane))),
+	)
+	if err != nil {
+		t.Fatalf("apply: %v\n%s", err, srv.logs.String())
+	}
 	// The audit log names who did what.
 	_, out, _ := runCLI(t, environ, "audit", "-config", cfg, "-app", "peopleai")
 	if !strings.Contains(out, "alice") || !strings.Contains(out, "bob") {
