@@ -26,6 +26,9 @@ type appSummary struct {
 	Modules                                   []engine.ModuleSeats
 	Blocked, Reclaimable                      int
 	ReclaimDays                               int
+	// Drift is what imports found in the app that nobody asked for, open.
+	Drift int
+	Chart *chart
 }
 
 type stateCount struct {
@@ -64,6 +67,12 @@ func (s *server) summary(ctx context.Context, name string) (appSummary, error) {
 	out.Open, out.Claimed, out.Awaiting = counts.ByStatus[task.Open], counts.ByStatus[task.Claimed], counts.ByStatus[task.AwaitingApproval]
 	out.Pending = out.Open + out.Claimed + out.Awaiting
 	out.Overdue = counts.Overdue
+	if out.Drift, err = q.CountDrift(ctx, name); err != nil {
+		return out, err
+	}
+	if out.Chart, err = s.chart(ctx, name); err != nil {
+		return out, err
+	}
 	seats, err := s.cfg.Engine.Seats(ctx, name, now)
 	if err != nil {
 		return out, err

@@ -118,3 +118,12 @@ func (q Queue) DriftOf(ctx context.Context, app string, all bool) ([]Drift, erro
 func (q Queue) NoteObserved(ctx context.Context, app, userID, actor, from, to, reason string) error {
 	return q.audit(ctx, actor, app, userID, 0, "observed", from, to, reason)
 }
+
+// CountDrift counts the open drift of app.
+func (q Queue) CountDrift(ctx context.Context, app string) (int, error) {
+	var n int
+	if err := q.sql.QueryRow(ctx, `SELECT COUNT(*) FROM adapter_drift WHERE app = ? AND resolved IS NULL`, app).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count drift: %w", err)
+	}
+	return n, nil
+}

@@ -772,3 +772,38 @@ func (q Queue) ActiveAccounts(ctx context.Context, app, exceptUser string, limit
 	}
 	return out, rows.Err()
 }
+
+// DayCount is how many tasks of an app were opened and finished on Day.
+type DayCount struct {
+	Day              string // YYYY-MM-DD, UTC
+	Opened, Finished int
+}
+
+// TaskDays counts, per day since since, the tasks of app created and
+// those now done or verified whose last change was that day.
+func (q Queue) TaskDays(ctx context.Context, app string, since time.Time) (map[string]DayCount, error) {
+	rows, err := q.sql.Query(ctx, `SELECT substr(created, 1, 10), COUNT(*), 0 FROM adapter_tasks INDEXED BY adapter_tasks_app
+			WHERE app = ? AND created >= ? GROUP BY 1
+		UNION ALL
+		SELECT substr(updated, 1, 10), 0, COUNT(*) FROM adapter_tasks INDEXED BY adapter_tasks_app_status
+			WHERE app = ? AND status IN ('done', 'verified') AND updated >= ? GROUP BY 1`,
+		app, formatTime(since), app, formatTime(since))
+	if err != nil {
+		return nil, fmt.Errorf("count tasks by day: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]DayCount{}
+	for rows.Next() {
+		var (
+			day          string
+			opened, done int
+		)
+		if err := rows.Scan(&day, &opened, &done); err != nil {
+			return nil, fmt.Errorf("count tasks by day: %w", err)
+		}
+		c := out[day]
+		c.Day, c.Opened, c.Finished = day, c.Opened+opened, c.Finished+done
+		out[day] = c
+	}
+	return out, rows.Err()
+}
