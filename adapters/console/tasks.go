@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/scimbridge/scimbridge/adapters/profile"
 	"github.com/scimbridge/scimbridge/adapters/queue"
 	"github.com/scimbridge/scimbridge/adapters/task"
 )
@@ -35,6 +37,10 @@ type tasksData struct {
 	App      string
 	Status   string
 	User     string
+	Kinds    []string
+	Kind     string
+	Assignee string
+	Overdue  bool
 	Limit    int
 	Rows     []taskRow
 	Next     string // the next page's link, when there is one
@@ -74,7 +80,19 @@ func (s *server) tasks(w http.ResponseWriter, r *http.Request) {
 	d := tasksData{Apps: s.names, Statuses: statuses, App: app, Status: q.Get("status"),
 		User: strings.TrimSpace(q.Get("user")), Limit: limit, Self: localPath(r.URL.RequestURI()),
 		CanClaim: whoOf(r.Context()).Can(Operator), Notice: bulkNotice(q)}
-	f := queue.Filter{App: app, After: after, Limit: limit + 1}
+	d.Kind, d.Assignee, d.Overdue = q.Get("kind"), strings.TrimSpace(q.Get("assignee")), q.Get("overdue") == "true"
+	for _, k := range profile.Kinds() {
+		d.Kinds = append(d.Kinds, string(k))
+	}
+	d.Kinds = append(d.Kinds, "free_seat")
+	if d.Kind != "" && !slices.Contains(d.Kinds, d.Kind) {
+		s.fail(w, r, errorf(http.StatusBadRequest, "%q is not a kind of task.", d.Kind))
+		return
+	}
+	f := queue.Filter{App: app, Kind: d.Kind, Assignee: d.Assignee, After: after, Limit: limit + 1}
+	if d.Overdue {
+		f.OverdueAt = s.cfg.Now()
+	}
 	switch {
 	case d.Status == "pending":
 		f.Pending = true
@@ -110,7 +128,12 @@ func (s *server) tasks(w http.ResponseWriter, r *http.Request) {
 		if limit != DefaultPageSize {
 			lim = strconv.Itoa(limit)
 		}
-		d.Next = query("/console/tasks", "app", app, "status", d.Status, "user", d.User, "limit", lim, "after", next)
+		overdue := ""
+		if d.Overdue {
+			overdue = "true"
+		}
+		d.Next = query("/console/tasks", "app", app, "status", d.Status, "user", d.User, "kind", d.Kind,
+			"assignee", d.Assignee, "overdue", overdue, "limit", lim, "after", next)
 	}
 	for _, t := range list {
 		d.Rows = append(d.Rows, s.row(r, t))

@@ -406,6 +406,11 @@ type Filter struct {
 	// open or claimed); it cannot be combined with Status.
 	Pending bool
 	UserID  string
+	// Kind and Assignee select tasks of one action kind and one assignee.
+	Kind, Assignee string
+	// OverdueAt, when set, selects the pending tasks whose deadline is
+	// before it.
+	OverdueAt time.Time
 	// After and Limit page by id: only tasks with a greater id, at most
 	// Limit of them (0: no limit).
 	After int64
@@ -418,7 +423,8 @@ func (q Queue) Tasks(ctx context.Context, f Filter) ([]task.Task, error) {
 		where []string
 		args  []any
 	)
-	for _, c := range []struct{ col, val string }{{"app", f.App}, {"status", string(f.Status)}, {"user_id", f.UserID}} {
+	for _, c := range []struct{ col, val string }{{"app", f.App}, {"status", string(f.Status)}, {"user_id", f.UserID},
+		{"kind", f.Kind}, {"assignee", f.Assignee}} {
 		if c.val != "" {
 			where = append(where, c.col+" = ?")
 			args = append(args, c.val)
@@ -426,6 +432,10 @@ func (q Queue) Tasks(ctx context.Context, f Filter) ([]task.Task, error) {
 	}
 	if f.Pending {
 		where = append(where, pendingSQL)
+	}
+	if !f.OverdueAt.IsZero() {
+		where = append(where, pendingSQL+" AND due IS NOT NULL AND due < ?")
+		args = append(args, formatTime(f.OverdueAt))
 	}
 	if f.After > 0 {
 		where = append(where, "id > ?")
