@@ -53,6 +53,9 @@ type Config struct {
 	// Columns are the export columns of each app's reconciliation import,
 	// by app (zero: the usual header names).
 	Columns map[string]reconcile.Columns
+	// Settings are further settings of each app for the settings page,
+	// by app, with secrets already masked.
+	Settings map[string][]Setting
 	// Secure marks the session cookie Secure (the console is on https).
 	Secure bool
 	Logger *slog.Logger
@@ -137,6 +140,7 @@ func (s *server) routes(files http.Handler) {
 	s.page("GET /console/audit", s.audit)
 	s.page("GET /console/audit.csv", s.auditCSV)
 	s.page("GET /console/import", s.importForm)
+	s.page("GET /console/settings", s.settings)
 	s.page("POST /console/import", s.importUpload)
 	// Signed-in people only learn that a path does not exist.
 	s.page("/console/", func(w http.ResponseWriter, r *http.Request) {

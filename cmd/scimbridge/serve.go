@@ -143,7 +143,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	defer func() { stopExec(); <-execDone }()
 	// The admin console, for people; the API above is for programs.
 	uiCfg := console.Config{DB: db, Engine: eng, Apps: apps, VerifyToken: console.VerifyWith(srv.AdminActor),
-		Columns: columns, Secure: strings.HasPrefix(cfg.PublicURL, "https://"), Logger: log}
+		Columns: columns, Settings: consoleSettings(cfg), Secure: strings.HasPrefix(cfg.PublicURL, "https://"), Logger: log}
 	if side.service != nil && cfg.Console != nil {
 		uiCfg.SSO = &console.SSO{Require: side.service.RequireSession, Person: ssoPerson,
 			AdminGroup: cfg.Console.AdminGroup, OperatorGroup: cfg.Console.OperatorGroup, ApproverGroup: cfg.Console.ApproverGroup}
