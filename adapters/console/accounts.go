@@ -15,6 +15,7 @@ type accountsData struct {
 	State    string
 	States   []account.State
 	Accounts []account.Account
+	Next     string // the next page's link, when there is one
 }
 
 func (s *server) accounts(w http.ResponseWriter, r *http.Request) {
@@ -30,16 +31,19 @@ func (s *server) accounts(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, errorf(http.StatusBadRequest, "%q is not an account state.", d.State))
 			return
 		}
-		list, err := s.queue().Accounts(r.Context(), d.App)
+		// Pages by user name: an app may have a hundred thousand accounts.
+		afterName, afterID := q.Get("after_name"), q.Get("after_id")
+		list, err := s.queue().AccountsPage(r.Context(), d.App, account.State(d.State), afterName, afterID, DefaultPageSize+1)
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		for _, a := range list {
-			if d.State == "" || a.State == account.State(d.State) {
-				d.Accounts = append(d.Accounts, a)
-			}
+		if len(list) > DefaultPageSize {
+			list = list[:DefaultPageSize]
+			last := list[len(list)-1]
+			d.Next = query("/console/accounts", "app", d.App, "state", d.State, "after_name", last.UserName, "after_id", last.UserID)
 		}
+		d.Accounts = list
 		title = "Accounts of " + d.App
 	}
 	s.render(w, r, http.StatusOK, "accounts", view{Title: title, Nav: "accounts", Page: d})

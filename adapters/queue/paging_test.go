@@ -142,3 +142,59 @@ func TestPagingAndCounts(t *testing.T) {
 		t.Errorf("audit of task %d: %+v, %v", acmeIDs[4], one, err)
 	}
 }
+
+func TestAccountsPage(t *testing.T) {
+	ctx := context.Background()
+	db := open(t)
+	var want, active []string
+	err := in(t, db, func(q queue.Queue) error {
+		for i := range 23 {
+			// Two accounts share a user name: the id breaks the tie.
+			a := account.Account{App: "acme", UserID: fmt.Sprintf("id%02d", i), UserName: fmt.Sprintf("u%02d@x.com", i/2*2), State: account.Pending}
+			if i%3 == 0 {
+				a.State = account.Active
+			}
+			if err := q.PutAccount(ctx, &a, "scimbridge", "test"); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := queue.In(db.ReadSQL())
+	all, err := q.Accounts(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range all {
+		want = append(want, a.UserID)
+		if a.State == account.Active {
+			active = append(active, a.UserID)
+		}
+	}
+	for _, c := range []struct {
+		state account.State
+		want  []string
+	}{{"", want}, {account.Active, active}} {
+		var got []string
+		name, id := "", ""
+		for range 10 {
+			page, err := q.AccountsPage(ctx, "acme", c.state, name, id, 7)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, a := range page {
+				got = append(got, a.UserID)
+			}
+			if len(page) < 7 {
+				break
+			}
+			name, id = page[6].UserName, page[6].UserID
+		}
+		if !slices.Equal(got, c.want) {
+			t.Errorf("state %q: pages gave %v, want %v", c.state, got, c.want)
+		}
+	}
+}

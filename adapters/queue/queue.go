@@ -151,6 +151,9 @@ var migrations = []string{
 	// address the account has in the app.
 	`ALTER TABLE adapter_accounts ADD COLUMN snapshot TEXT NOT NULL DEFAULT '';
 	ALTER TABLE adapter_accounts ADD COLUMN observed_email TEXT NOT NULL DEFAULT '';`,
+
+	// Pages of an app's accounts by user name.
+	`CREATE INDEX adapter_accounts_name ON adapter_accounts(app, user_name, user_id);`,
 }
 
 // Migrate creates or updates the queue's tables.
@@ -814,6 +817,27 @@ func (q Queue) TaskDays(ctx context.Context, app string, since time.Time) (map[s
 		c := out[day]
 		c.Day, c.Opened, c.Finished = day, c.Opened+opened, c.Finished+done
 		out[day] = c
+	}
+	return out, rows.Err()
+}
+
+// AccountsPage lists up to limit accounts of app by user name, those
+// after (afterName, afterID), of state when it is not empty.
+func (q Queue) AccountsPage(ctx context.Context, app string, state account.State, afterName, afterID string, limit int) ([]account.Account, error) {
+	rows, err := q.sql.Query(ctx, `SELECT `+accountColumns+` FROM adapter_accounts INDEXED BY adapter_accounts_name
+		WHERE app = ? AND (? = '' OR state = ?) AND (user_name > ? OR (user_name = ? AND user_id > ?))
+		ORDER BY user_name, user_id LIMIT ?`, app, state, state, afterName, afterName, afterID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list accounts: %w", err)
+	}
+	defer rows.Close()
+	var out []account.Account
+	for rows.Next() {
+		a, err := scanAccount(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list accounts: %w", err)
+		}
+		out = append(out, a)
 	}
 	return out, rows.Err()
 }
