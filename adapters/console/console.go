@@ -137,6 +137,7 @@ func (s *server) routes(files http.Handler) {
 	s.page("POST /console/tasks/{id}/approve", s.act(s.approveMove()))
 	s.page("POST /console/tasks/{id}/reject", s.act(s.rejectMove()))
 	s.page("GET /console/accounts", s.accounts)
+	s.accountRoutes()
 	s.page("GET /console/audit", s.audit)
 	s.page("GET /console/audit.csv", s.auditCSV)
 	s.page("GET /console/import", s.importForm)

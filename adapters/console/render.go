@@ -18,7 +18,7 @@ var templates embed.FS
 
 // pageNames are the templates of full pages; each defines "title" and
 // "content" for the layout, and may define fragments of its own.
-var pageNames = []string{"overview", "tasks", "task", "accounts", "audit", "import", "settings", "signin", "error"}
+var pageNames = []string{"overview", "tasks", "task", "accounts", "account", "audit", "import", "settings", "signin", "error"}
 
 // pages are the parsed templates by page name.
 type pages map[string]*template.Template
