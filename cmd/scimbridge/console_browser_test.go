@@ -162,6 +162,17 @@ apps:
 		t.Errorf("overview after the work: %s pending, %s awaiting approval; want 1 and 0", p, a)
 	}
 	screenshot(t, ctx, "overview-after")
+	// jane's account: what the IdP wants against what People.ai has, and
+	// her timeline.
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(srv.base+"/console/accounts?app=peopleai"),
+		chromedp.Click(chromedp.CSS(`#accounts a[href^="/console/users/peopleai/"]`)),
+		chromedp.WaitVisible(chromedp.ID("timeline")),
+	)
+	if err != nil {
+		t.Fatalf("account page: %v", err)
+	}
+	screenshot(t, ctx, "account")
 
 	// People.ai's export shows jane: upload it, read the diff, apply it;
 	// her done task is verified.
