@@ -154,6 +154,11 @@ var migrations = []string{
 
 	// Pages of an app's accounts by user name.
 	`CREATE INDEX adapter_accounts_name ON adapter_accounts(app, user_name, user_id);`,
+
+	// The console's overview counts an app's overdue tasks and its tasks
+	// by day from these alone, without reading the tasks.
+	`CREATE INDEX adapter_tasks_app_due ON adapter_tasks(app, status, due);
+	CREATE INDEX adapter_tasks_app_created ON adapter_tasks(app, created);`,
 }
 
 // Migrate creates or updates the queue's tables.
@@ -493,7 +498,8 @@ func (q Queue) CountTasks(ctx context.Context, app string, now time.Time) (TaskC
 	if err := rows.Err(); err != nil {
 		return c, fmt.Errorf("count tasks: %w", err)
 	}
-	err = q.sql.QueryRow(ctx, `SELECT COUNT(*) FROM adapter_tasks WHERE app = ? AND `+pendingSQL+` AND due IS NOT NULL AND due < ?`,
+	err = q.sql.QueryRow(ctx, `SELECT COUNT(*) FROM adapter_tasks INDEXED BY adapter_tasks_app_due
+		WHERE app = ? AND `+pendingSQL+` AND due IS NOT NULL AND due < ?`,
 		app, formatTime(now)).Scan(&c.Overdue)
 	if err != nil {
 		return c, fmt.Errorf("count overdue tasks: %w", err)
@@ -795,7 +801,7 @@ type DayCount struct {
 // TaskDays counts, per day since since, the tasks of app created and
 // those now done or verified whose last change was that day.
 func (q Queue) TaskDays(ctx context.Context, app string, since time.Time) (map[string]DayCount, error) {
-	rows, err := q.sql.Query(ctx, `SELECT substr(created, 1, 10), COUNT(*), 0 FROM adapter_tasks INDEXED BY adapter_tasks_app
+	rows, err := q.sql.Query(ctx, `SELECT substr(created, 1, 10), COUNT(*), 0 FROM adapter_tasks INDEXED BY adapter_tasks_app_created
 			WHERE app = ? AND created >= ? GROUP BY 1
 		UNION ALL
 		SELECT substr(updated, 1, 10), 0, COUNT(*) FROM adapter_tasks INDEXED BY adapter_tasks_app_status

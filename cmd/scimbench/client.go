@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 )
 
@@ -39,10 +41,39 @@ type api struct {
 	client *http.Client
 	base   string // http://127.0.0.1:PORT/apps/bench/scim/v2
 	auth   string // the Authorization header
+	origin string // http://127.0.0.1:PORT
+	// console is the console's session cookie, for paths under /console/;
+	// admin the admin token that opens it.
+	console, admin string
 }
 
 func newAPI(hc *http.Client, origin, token string) *api {
-	return &api{client: hc, base: origin + "/apps/" + appName + "/scim/v2", auth: "Bearer " + token}
+	return &api{client: hc, base: origin + "/apps/" + appName + "/scim/v2", auth: "Bearer " + token, origin: origin}
+}
+
+// signIn opens a console session with an admin token.
+func (a *api) signIn(ctx context.Context, admin string) error {
+	form := url.Values{"token": {admin}, "return": {"/console/"}}
+	req, err := http.NewRequestWithContext(ctx, "POST", a.origin+"/console/signin", strings.NewReader(form.Encode()))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	// The redirect after the sign-in is not wanted: only its cookie.
+	hc := *a.client
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("console sign-in: %w", err)
+	}
+	resp.Body.Close()
+	for _, c := range resp.Cookies() {
+		if c.Name == "scimbridge_console" && c.Value != "" {
+			a.console = c.Name + "=" + c.Value
+			return nil
+		}
+	}
+	return fmt.Errorf("console sign-in: status %d and no session cookie", resp.StatusCode)
 }
 
 // response is a completed exchange. body aliases the caller's buffer and
@@ -58,12 +89,20 @@ type response struct {
 // do sends one request and reads the whole response into buf, so that the
 // latency includes the body transfer and the connection can be reused.
 func (a *api) do(ctx context.Context, method, path string, body []byte, buf *bytes.Buffer) (response, error) {
-	req, err := http.NewRequestWithContext(ctx, method, a.base+path, bytes.NewReader(body))
+	target, console := a.base+path, strings.HasPrefix(path, "/console/")
+	if console {
+		target = a.origin + path
+	}
+	req, err := http.NewRequestWithContext(ctx, method, target, bytes.NewReader(body))
 	if err != nil {
 		return response{}, fmt.Errorf("%s %s: %w", method, path, err)
 	}
-	req.Header.Set("Authorization", a.auth)
-	req.Header.Set("Accept", scimContentType)
+	if console {
+		req.Header.Set("Cookie", a.console)
+	} else {
+		req.Header.Set("Authorization", a.auth)
+		req.Header.Set("Accept", scimContentType)
+	}
 	if body != nil {
 		req.Header.Set("Content-Type", scimContentType)
 	}

@@ -137,6 +137,28 @@ func scenarios(ds *dataset, l *loaded, members int) []scenario {
 				return request{method: "GET", path: "/Users/" + id, want: http.StatusOK, check: checkID(id)}, nil
 			},
 		},
+		{
+			name:    "console pages (overview, queue, accounts, a task), 2 admins",
+			clients: 2,
+			target:  target{maxP99: 100 * time.Millisecond},
+			next: func() (request, error) {
+				var path string
+				switch rand.IntN(5) {
+				case 0:
+					path = "/console/"
+				case 1:
+					path = "/console/tasks?app=" + appName
+				case 2:
+					path = "/console/tasks?app=" + appName + "&status=open&kind=create"
+				case 3:
+					path = "/console/accounts?app=" + appName
+				default:
+					// Every loaded user has a create task; ids start at 1.
+					path = fmt.Sprintf("/console/tasks/%d", 1+rand.IntN(len(l.userIDs)))
+				}
+				return request{method: "GET", path: path, want: http.StatusOK, check: checkConsolePage}, nil
+			},
+		},
 	}, patchScenarios(l)...)
 }
 
@@ -456,4 +478,13 @@ func runScenario(ctx context.Context, a *api, sc scenario, o options, progress i
 		}
 	}
 	return s, nil
+}
+
+// checkConsolePage checks that a console page is the signed-in page, not
+// the sign-in form.
+func checkConsolePage(body []byte) error {
+	if !bytes.Contains(body, []byte(`id="whoami"`)) {
+		return errors.New("not a signed-in console page")
+	}
+	return nil
 }

@@ -39,6 +39,7 @@ type server struct {
 	dbPath  string // the server's SQLite database
 	origin  string // http://127.0.0.1:PORT
 	token   string
+	admin   string // an admin token, for the console
 	cmd     *exec.Cmd
 	exited  chan struct{} // closed once the process has exited
 	waitErr error         // the process's exit status, once exited is closed
@@ -107,6 +108,10 @@ func (s *server) start(ctx context.Context, binary string, hc *http.Client) erro
 	s.token, err = runCommand(ctx, binary, "token", "create", "-config", cfgPath, "-app", appName)
 	if err != nil {
 		return fmt.Errorf("create token: %w", err)
+	}
+	s.admin, err = runCommand(ctx, binary, "token", "create", "-config", cfgPath, "-admin", "-name", "bench")
+	if err != nil {
+		return fmt.Errorf("create admin token: %w", err)
 	}
 	if err := s.spawn(binary, cfgPath); err != nil {
 		return err
