@@ -116,6 +116,18 @@ func TestPagingAndCounts(t *testing.T) {
 	if counts.Overdue != wantOverdue {
 		t.Errorf("%d overdue, want %d", counts.Overdue, wantOverdue)
 	}
+	// The counters follow moves, as the triggers keep them.
+	err = in(t, db, func(w queue.Queue) error {
+		_, err := w.Move(ctx, acmeOpen[0], queue.Change{To: task.Claimed, Actor: "ann"})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved, err := q.CountTasks(ctx, "acme", now)
+	if err != nil || moved.ByStatus[task.Open] != 4 || moved.ByStatus[task.Claimed] != 6 {
+		t.Errorf("after a claim: %v, %v", moved.ByStatus, err)
+	}
 	accounts, err := q.CountAccounts(ctx, "acme")
 	if err != nil {
 		t.Fatal(err)

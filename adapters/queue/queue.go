@@ -159,6 +159,49 @@ var migrations = []string{
 	// by day from these alone, without reading the tasks.
 	`CREATE INDEX adapter_tasks_app_due ON adapter_tasks(app, status, due);
 	CREATE INDEX adapter_tasks_app_created ON adapter_tasks(app, created);`,
+
+	// Counters that triggers keep: accounts by state, tasks by status,
+	// tasks opened and finished per day, per app. The console's overview
+	// reads them instead of counting a big app's rows on every view.
+	// Accounts and tasks are never deleted, so inserts and changes are all
+	// the triggers follow.
+	`CREATE TABLE adapter_counts (
+		app TEXT NOT NULL,
+		what TEXT NOT NULL,
+		key TEXT NOT NULL,
+		n INTEGER NOT NULL,
+		PRIMARY KEY (app, what, key)
+	) WITHOUT ROWID;
+	INSERT INTO adapter_counts(app, what, key, n) SELECT app, 'account', state, COUNT(*) FROM adapter_accounts GROUP BY app, state;
+	INSERT INTO adapter_counts(app, what, key, n) SELECT app, 'task', status, COUNT(*) FROM adapter_tasks GROUP BY app, status;
+	INSERT INTO adapter_counts(app, what, key, n) SELECT app, 'opened', substr(created, 1, 10), COUNT(*) FROM adapter_tasks GROUP BY 1, 3;
+	INSERT INTO adapter_counts(app, what, key, n) SELECT app, 'finished', substr(updated, 1, 10), COUNT(*) FROM adapter_tasks
+		WHERE status IN ('done', 'verified') GROUP BY 1, 3;
+	CREATE TRIGGER adapter_accounts_counted AFTER INSERT ON adapter_accounts BEGIN
+		INSERT INTO adapter_counts(app, what, key, n) VALUES (NEW.app, 'account', NEW.state, 1)
+			ON CONFLICT(app, what, key) DO UPDATE SET n = n + 1;
+	END;
+	CREATE TRIGGER adapter_accounts_recounted AFTER UPDATE OF state ON adapter_accounts WHEN OLD.state <> NEW.state BEGIN
+		UPDATE adapter_counts SET n = n - 1 WHERE app = OLD.app AND what = 'account' AND key = OLD.state;
+		INSERT INTO adapter_counts(app, what, key, n) VALUES (NEW.app, 'account', NEW.state, 1)
+			ON CONFLICT(app, what, key) DO UPDATE SET n = n + 1;
+	END;
+	CREATE TRIGGER adapter_tasks_counted AFTER INSERT ON adapter_tasks BEGIN
+		INSERT INTO adapter_counts(app, what, key, n) VALUES (NEW.app, 'task', NEW.status, 1)
+			ON CONFLICT(app, what, key) DO UPDATE SET n = n + 1;
+		INSERT INTO adapter_counts(app, what, key, n) VALUES (NEW.app, 'opened', substr(NEW.created, 1, 10), 1)
+			ON CONFLICT(app, what, key) DO UPDATE SET n = n + 1;
+	END;
+	CREATE TRIGGER adapter_tasks_recounted AFTER UPDATE OF status ON adapter_tasks WHEN OLD.status <> NEW.status BEGIN
+		UPDATE adapter_counts SET n = n - 1 WHERE app = OLD.app AND what = 'task' AND key = OLD.status;
+		INSERT INTO adapter_counts(app, what, key, n) VALUES (NEW.app, 'task', NEW.status, 1)
+			ON CONFLICT(app, what, key) DO UPDATE SET n = n + 1;
+	END;
+	CREATE TRIGGER adapter_tasks_finished AFTER UPDATE OF status ON adapter_tasks
+		WHEN NEW.status = 'done' OR (NEW.status = 'verified' AND OLD.status <> 'done') BEGIN
+		INSERT INTO adapter_counts(app, what, key, n) VALUES (NEW.app, 'finished', substr(NEW.updated, 1, 10), 1)
+			ON CONFLICT(app, what, key) DO UPDATE SET n = n + 1;
+	END;`,
 }
 
 // Migrate creates or updates the queue's tables.
@@ -477,26 +520,16 @@ type TaskCounts struct {
 	Overdue  int
 }
 
-// CountTasks counts the tasks of app without reading them.
+// CountTasks counts the tasks of app from the counters the triggers
+// keep; only the overdue ones are counted, through an index.
 func (q Queue) CountTasks(ctx context.Context, app string, now time.Time) (TaskCounts, error) {
 	c := TaskCounts{ByStatus: map[task.Status]int{}}
-	rows, err := q.sql.Query(ctx, `SELECT status, COUNT(*) FROM adapter_tasks WHERE app = ? GROUP BY status`, app)
+	counts, err := q.counts(ctx, app, "task")
 	if err != nil {
 		return c, fmt.Errorf("count tasks: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var (
-			st task.Status
-			n  int
-		)
-		if err := rows.Scan(&st, &n); err != nil {
-			return c, fmt.Errorf("count tasks: %w", err)
-		}
-		c.ByStatus[st] = n
-	}
-	if err := rows.Err(); err != nil {
-		return c, fmt.Errorf("count tasks: %w", err)
+	for k, n := range counts {
+		c.ByStatus[task.Status(k)] = n
 	}
 	err = q.sql.QueryRow(ctx, `SELECT COUNT(*) FROM adapter_tasks INDEXED BY adapter_tasks_app_due
 		WHERE app = ? AND `+pendingSQL+` AND due IS NOT NULL AND due < ?`,
@@ -507,25 +540,39 @@ func (q Queue) CountTasks(ctx context.Context, app string, now time.Time) (TaskC
 	return c, nil
 }
 
-// CountAccounts counts the accounts of app by state.
+// counts reads the counters of one kind of app.
+func (q Queue) counts(ctx context.Context, app, what string) (map[string]int, error) {
+	rows, err := q.sql.Query(ctx, `SELECT key, n FROM adapter_counts WHERE app = ? AND what = ? AND n > 0`, app, what)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var (
+			k string
+			n int
+		)
+		if err := rows.Scan(&k, &n); err != nil {
+			return nil, err
+		}
+		out[k] = n
+	}
+	return out, rows.Err()
+}
+
+// CountAccounts counts the accounts of app by state, from the counters
+// the triggers keep.
 func (q Queue) CountAccounts(ctx context.Context, app string) (map[account.State]int, error) {
-	rows, err := q.sql.Query(ctx, `SELECT state, COUNT(*) FROM adapter_accounts WHERE app = ? GROUP BY state`, app)
+	counts, err := q.counts(ctx, app, "account")
 	if err != nil {
 		return nil, fmt.Errorf("count accounts: %w", err)
 	}
-	defer rows.Close()
 	out := map[account.State]int{}
-	for rows.Next() {
-		var (
-			st account.State
-			n  int
-		)
-		if err := rows.Scan(&st, &n); err != nil {
-			return nil, fmt.Errorf("count accounts: %w", err)
-		}
-		out[st] = n
+	for k, n := range counts {
+		out[account.State(k)] = n
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 func (q Queue) list(ctx context.Context, clause string, args ...any) ([]task.Task, error) {
@@ -798,15 +845,12 @@ type DayCount struct {
 	Opened, Finished int
 }
 
-// TaskDays counts, per day since since, the tasks of app created and
-// those now done or verified whose last change was that day.
+// TaskDays counts, per day since since, the tasks of app opened and
+// those finished (done, or verified without being done first), from the
+// counters the triggers keep.
 func (q Queue) TaskDays(ctx context.Context, app string, since time.Time) (map[string]DayCount, error) {
-	rows, err := q.sql.Query(ctx, `SELECT substr(created, 1, 10), COUNT(*), 0 FROM adapter_tasks INDEXED BY adapter_tasks_app_created
-			WHERE app = ? AND created >= ? GROUP BY 1
-		UNION ALL
-		SELECT substr(updated, 1, 10), 0, COUNT(*) FROM adapter_tasks INDEXED BY adapter_tasks_app_status
-			WHERE app = ? AND status IN ('done', 'verified') AND updated >= ? GROUP BY 1`,
-		app, formatTime(since), app, formatTime(since))
+	rows, err := q.sql.Query(ctx, `SELECT what, key, n FROM adapter_counts
+		WHERE app = ? AND what IN ('opened', 'finished') AND key >= ?`, app, since.UTC().Format(time.DateOnly))
 	if err != nil {
 		return nil, fmt.Errorf("count tasks by day: %w", err)
 	}
@@ -814,14 +858,19 @@ func (q Queue) TaskDays(ctx context.Context, app string, since time.Time) (map[s
 	out := map[string]DayCount{}
 	for rows.Next() {
 		var (
-			day          string
-			opened, done int
+			what, day string
+			n         int
 		)
-		if err := rows.Scan(&day, &opened, &done); err != nil {
+		if err := rows.Scan(&what, &day, &n); err != nil {
 			return nil, fmt.Errorf("count tasks by day: %w", err)
 		}
 		c := out[day]
-		c.Day, c.Opened, c.Finished = day, c.Opened+opened, c.Finished+done
+		c.Day = day
+		if what == "opened" {
+			c.Opened += n
+		} else {
+			c.Finished += n
+		}
 		out[day] = c
 	}
 	return out, rows.Err()
