@@ -287,7 +287,11 @@ func (q Queue) Account(ctx context.Context, app, userID string) (a account.Accou
 
 // Accounts lists the accounts of app by user name.
 func (q Queue) Accounts(ctx context.Context, app string) ([]account.Account, error) {
-	rows, err := q.sql.Query(ctx, `SELECT `+accountColumns+` FROM adapter_accounts WHERE app = ? ORDER BY user_name, user_id`, app)
+	return q.accounts(ctx, `SELECT `+accountColumns+` FROM adapter_accounts WHERE app = ? ORDER BY user_name, user_id`, app)
+}
+
+func (q Queue) accounts(ctx context.Context, query string, args ...any) ([]account.Account, error) {
+	rows, err := q.sql.Query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list accounts: %w", err)
 	}
@@ -542,7 +546,12 @@ func (q Queue) CountTasks(ctx context.Context, app string, now time.Time) (TaskC
 
 // counts reads the counters of one kind of app.
 func (q Queue) counts(ctx context.Context, app, what string) (map[string]int, error) {
-	rows, err := q.sql.Query(ctx, `SELECT key, n FROM adapter_counts WHERE app = ? AND what = ? AND n > 0`, app, what)
+	return q.keyCounts(ctx, `SELECT key, n FROM adapter_counts WHERE app = ? AND what = ? AND n > 0`, app, what)
+}
+
+// keyCounts runs a query of (text, count) rows and returns them as a map.
+func (q Queue) keyCounts(ctx context.Context, query string, args ...any) (map[string]int, error) {
+	rows, err := q.sql.Query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -665,24 +674,12 @@ func (q Queue) Audit(ctx context.Context, app, userID string) ([]AuditEntry, err
 // ObservedRoles counts, by role, the active accounts of app in the app,
 // leaving out the account of exceptUser.
 func (q Queue) ObservedRoles(ctx context.Context, app, exceptUser string) (map[string]int, error) {
-	rows, err := q.sql.Query(ctx, `SELECT observed_role, COUNT(*) FROM adapter_accounts
+	out, err := q.keyCounts(ctx, `SELECT observed_role, COUNT(*) FROM adapter_accounts
 		WHERE app = ? AND user_id <> ? AND observed_exists = 1 AND observed_active = 1 GROUP BY observed_role`, app, exceptUser)
 	if err != nil {
 		return nil, fmt.Errorf("count roles: %w", err)
 	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var (
-			role string
-			n    int
-		)
-		if err := rows.Scan(&role, &n); err != nil {
-			return nil, fmt.Errorf("count roles: %w", err)
-		}
-		out[role] = n
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Grant is a pending task that gives a user a role, beside the role the
@@ -719,19 +716,28 @@ func (q Queue) PendingGrants(ctx context.Context, app, exceptUser string) ([]Gra
 // Blocked lists up to limit user ids of the blocked accounts of app,
 // the longest blocked first.
 func (q Queue) Blocked(ctx context.Context, app string, limit int) ([]string, error) {
-	rows, err := q.sql.Query(ctx, `SELECT user_id FROM adapter_accounts WHERE app = ? AND state = 'blocked'
+	out, err := q.column(ctx, `SELECT user_id FROM adapter_accounts WHERE app = ? AND state = 'blocked'
 		ORDER BY updated, user_id LIMIT ?`, app, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list blocked accounts: %w", err)
 	}
+	return out, nil
+}
+
+// column runs a query of one text column and returns its values.
+func (q Queue) column(ctx context.Context, query string, args ...any) ([]string, error) {
+	rows, err := q.sql.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
 	defer rows.Close()
 	var out []string
 	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("list blocked accounts: %w", err)
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
 		}
-		out = append(out, id)
+		out = append(out, v)
 	}
 	return out, rows.Err()
 }
@@ -821,22 +827,13 @@ func (q Queue) AccountNamed(ctx context.Context, app, name string) (a account.Ac
 // ActiveAccounts lists up to limit user names of app whose accounts are
 // active both as wanted and in the app, leaving out exceptUser.
 func (q Queue) ActiveAccounts(ctx context.Context, app, exceptUser string, limit int) ([]string, error) {
-	rows, err := q.sql.Query(ctx, `SELECT user_name FROM adapter_accounts WHERE app = ? AND user_id <> ?
+	out, err := q.column(ctx, `SELECT user_name FROM adapter_accounts WHERE app = ? AND user_id <> ?
 		AND desired_exists = 1 AND desired_active = 1 AND observed_exists = 1 AND observed_active = 1
 		ORDER BY user_name LIMIT ?`, app, exceptUser, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list active accounts: %w", err)
 	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			return nil, fmt.Errorf("list active accounts: %w", err)
-		}
-		out = append(out, name)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // DayCount is how many tasks of an app were opened and finished on Day.
@@ -879,20 +876,7 @@ func (q Queue) TaskDays(ctx context.Context, app string, since time.Time) (map[s
 // AccountsPage lists up to limit accounts of app by user name, those
 // after (afterName, afterID), of state when it is not empty.
 func (q Queue) AccountsPage(ctx context.Context, app string, state account.State, afterName, afterID string, limit int) ([]account.Account, error) {
-	rows, err := q.sql.Query(ctx, `SELECT `+accountColumns+` FROM adapter_accounts INDEXED BY adapter_accounts_name
+	return q.accounts(ctx, `SELECT `+accountColumns+` FROM adapter_accounts INDEXED BY adapter_accounts_name
 		WHERE app = ? AND (? = '' OR state = ?) AND (user_name > ? OR (user_name = ? AND user_id > ?))
 		ORDER BY user_name, user_id LIMIT ?`, app, state, state, afterName, afterName, afterID, limit)
-	if err != nil {
-		return nil, fmt.Errorf("list accounts: %w", err)
-	}
-	defer rows.Close()
-	var out []account.Account
-	for rows.Next() {
-		a, err := scanAccount(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list accounts: %w", err)
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
 }
