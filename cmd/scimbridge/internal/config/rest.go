@@ -1,11 +1,9 @@
 package config
 
 import (
-	"bytes"
 	"fmt"
 	"maps"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -95,22 +93,11 @@ func (c *Config) checkREST(w where) error {
 func (c *Config) ReadRESTSecrets(a App, getenv func(string) string) (map[string]string, error) {
 	out := map[string]string{}
 	for name, s := range a.REST.Secrets {
-		if s.Env != "" {
-			v := strings.TrimSpace(getenv(s.Env))
-			if v == "" {
-				return nil, fmt.Errorf("%s: app %q: rest.secrets.%s: the environment variable %s is not set or empty", c.Path, a.Name, name, s.Env)
-			}
-			out[name] = v
-			continue
-		}
-		b, err := os.ReadFile(c.File(s.File))
+		v, err := c.readSecret(getenv, s.Env, s.File)
 		if err != nil {
 			return nil, fmt.Errorf("%s: app %q: rest.secrets.%s: %w", c.Path, a.Name, name, err)
 		}
-		if b = bytes.TrimSpace(b); len(b) == 0 {
-			return nil, fmt.Errorf("%s: app %q: rest.secrets.%s: %s is empty", c.Path, a.Name, name, c.File(s.File))
-		}
-		out[name] = string(b)
+		out[name] = v
 	}
 	return out, nil
 }

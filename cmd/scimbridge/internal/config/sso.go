@@ -116,20 +116,30 @@ func (c *Config) checkSSO(w where) error {
 // ReadOktaHookSecret reads the Okta hook's secret from its file or
 // environment variable.
 func (c *Config) ReadOktaHookSecret(getenv func(string) string) (string, error) {
-	h := c.OktaHook
-	if h.SecretEnv != "" {
-		v := strings.TrimSpace(getenv(h.SecretEnv))
+	v, err := c.readSecret(getenv, c.OktaHook.SecretEnv, c.OktaHook.SecretFile)
+	if err != nil {
+		return "", fmt.Errorf("%s: okta_hook: %w", c.Path, err)
+	}
+	return v, nil
+}
+
+// readSecret reads a secret from the environment variable env or, when
+// env is empty, from file (relative to the config file); the error names
+// where, never what.
+func (c *Config) readSecret(getenv func(string) string, env, file string) (string, error) {
+	if env != "" {
+		v := strings.TrimSpace(getenv(env))
 		if v == "" {
-			return "", fmt.Errorf("%s: okta_hook: the environment variable %s is not set or empty", c.Path, h.SecretEnv)
+			return "", fmt.Errorf("the environment variable %s is not set or empty", env)
 		}
 		return v, nil
 	}
-	b, err := os.ReadFile(c.File(h.SecretFile))
+	b, err := os.ReadFile(c.File(file))
 	if err != nil {
-		return "", fmt.Errorf("%s: okta_hook: secret_file: %w", c.Path, err)
+		return "", fmt.Errorf("secret file: %w", err)
 	}
 	if b = bytes.TrimSpace(b); len(b) == 0 {
-		return "", fmt.Errorf("%s: okta_hook: secret_file %s is empty", c.Path, c.File(h.SecretFile))
+		return "", fmt.Errorf("secret file %s is empty", c.File(file))
 	}
 	return string(b), nil
 }
