@@ -29,14 +29,15 @@ const serveUsage = `Usage: scimbridge serve [-config FILE]
 Runs the SCIM server: one SCIM 2.0 endpoint per configured app at
 <public_url>/apps/<app>/scim/v2/, the admin JSON API under
 <public_url>/api/v1/ (for admin tokens: "scimbridge token create -admin"),
-and GET /healthz. Beside it, the engine turns each change the IdP makes
+the admin console at <public_url>/console/, and GET /healthz. Beside it, the engine turns each change the IdP makes
 into the work the app needs (tasks for admins: see "scimbridge tasks"),
 flags overdue tasks, and sends notifications to the configured webhooks.
 With a saml section it also serves the SSO proxy of just-in-time apps
 (/saml/... towards the company IdP, /apps/<app>/saml/... towards each
 app) and carries out simulated first logins; with okta_hook, Okta's event
-hook at /hooks/okta (docs/jit.md). Processed change events are deleted
-after outbox_retention.
+hook at /hooks/okta (docs/jit.md). Apps with a rest section have their
+actions carried out through their API (docs/rest.md). Processed change
+events are deleted after outbox_retention.
 Stops cleanly on SIGINT or SIGTERM, finishing the requests in flight.
 `
 
