@@ -30,8 +30,9 @@ Runs the SCIM server: one SCIM 2.0 endpoint per configured app at
 <public_url>/apps/<app>/scim/v2/, the admin JSON API under
 <public_url>/api/v1/ (for admin tokens: "scimbridge token create -admin"),
 the admin console at <public_url>/console/, and GET /healthz. Beside it,
-the engine turns each change the IdP makes into the work the app needs (tasks for admins: see "scimbridge tasks"),
-flags overdue tasks, and sends notifications to the configured webhooks.
+the engine turns each change the IdP makes into the work the app needs
+(tasks for admins: see "scimbridge tasks"), flags overdue tasks, and
+sends notifications to the configured webhooks.
 With a saml section it also serves the SSO proxy of just-in-time apps
 (/saml/... towards the company IdP, /apps/<app>/saml/... towards each
 app) and carries out simulated first logins; with okta_hook, Okta's event
