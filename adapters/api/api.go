@@ -97,6 +97,7 @@ func New(cfg Config) http.Handler {
 	s.route("/api/v1/tasks", methods{"GET": s.listTasks})
 	s.route("/api/v1/tasks/{id}", methods{"GET": s.getTask})
 	s.route("/api/v1/tasks/{id}/claim", methods{"POST": s.claim})
+	s.route("/api/v1/tasks/{id}/unclaim", methods{"POST": s.unclaim})
 	s.route("/api/v1/tasks/{id}/done", methods{"POST": s.done})
 	s.route("/api/v1/tasks/{id}/fail", methods{"POST": s.fail})
 	s.route("/api/v1/tasks/{id}/approve", methods{"POST": s.approve})
@@ -663,6 +664,17 @@ func (s *server) claim(r *http.Request) (any, error) {
 		return nil, err
 	}
 	return s.move(r, s.cfg.Engine.Claim)
+}
+
+// unclaim gives a claimed task back to the queue. An admin token may do
+// all an approver may, so it frees anyone's claim.
+func (s *server) unclaim(r *http.Request) (any, error) {
+	if err := decode(r, &struct{}{}); err != nil {
+		return nil, err
+	}
+	return s.move(r, func(ctx context.Context, id int64, actor string) (task.Task, error) {
+		return s.cfg.Engine.Unclaim(ctx, id, actor, true)
+	})
 }
 
 func (s *server) approve(r *http.Request) (any, error) {

@@ -419,6 +419,12 @@ func TestClaimAndDone(t *testing.T) {
 			if m["status"] != "claimed" || m["by"] != "Alice Admin" {
 				t.Errorf("claim: %v", m)
 			}
+			// Given back and claimed again.
+			if m = w.api("POST", path+"/unclaim", "", 200); m["status"] != "open" {
+				t.Errorf("unclaim: %v", m)
+			}
+			w.api("POST", path+"/unclaim", "", 409)
+			w.api("POST", path+"/claim", "", 200)
 			m = w.api("POST", path+"/done", `{"note":"added in the console","evidence":"https://tickets.example.com/42"}`, 200)
 			if m["status"] != c.doneStatus || m["note"] != "added in the console" || m["evidence"] != "https://tickets.example.com/42" {
 				t.Errorf("done: %v", m)

@@ -132,6 +132,8 @@ func (s *server) routes(files http.Handler) {
 	s.page("POST /console/tasks/claim", s.bulkClaim)
 	s.page("GET /console/tasks/{id}", s.task)
 	s.page("POST /console/tasks/{id}/claim", s.act(s.claimMove()))
+	s.page("POST /console/tasks/{id}/unclaim", s.act(s.unclaimMove()))
+	s.page("GET /console/tasks/{id}/evidence/{file}", s.evidence)
 	s.page("POST /console/tasks/{id}/done", s.act(s.doneMove()))
 	s.page("POST /console/tasks/{id}/fail", s.act(s.failMove()))
 	s.page("POST /console/tasks/{id}/approve", s.act(s.approveMove()))

@@ -29,6 +29,16 @@ var funcs = template.FuncMap{
 		return strings.ReplaceAll(fmt.Sprint(s), "_", " ")
 	},
 	"join": strings.Join,
+	"inc":  func(i int) int { return i + 1 },
+	"bytes": func(n int64) string {
+		switch {
+		case n >= 1<<20:
+			return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+		case n >= 1<<10:
+			return fmt.Sprintf("%.1f kB", float64(n)/(1<<10))
+		}
+		return fmt.Sprintf("%d bytes", n)
+	},
 	// link reports whether v may be shown as a link: evidence is free
 	// text, and only a web address becomes one.
 	"link": func(v string) bool {

@@ -8,10 +8,11 @@ import (
 	"strings"
 )
 
-// static holds the console's stylesheet and the vendored htmx, served
+// static holds the console's stylesheet, its one small script and the
+// vendored htmx, served
 // from the binary so that the CSP can allow 'self' and nothing else.
 //
-//go:embed static/console.css static/htmx.min.js
+//go:embed static/console.css static/console.js static/htmx.min.js
 var static embed.FS
 
 // staticHandler serves the files of static, and no directory listings.

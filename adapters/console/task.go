@@ -19,8 +19,9 @@ type taskData struct {
 	Overdue bool
 	Params  []param
 	History []queue.AuditRecord
+	Files   []queue.Evidence
 	// What the person may do with the task as it stands.
-	CanClaim, CanWork, CanApprove bool
+	CanClaim, CanUnclaim, CanWork, CanApprove bool
 	// Note and Evidence are what the person typed, kept when a report
 	// was refused.
 	Note, Evidence string
@@ -71,9 +72,14 @@ func (s *server) showTask(w http.ResponseWriter, r *http.Request, id int64, stat
 		s.fail(w, r, err)
 		return
 	}
+	if d.Files, err = s.queue().EvidenceOf(r.Context(), t.ID); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	me := whoOf(r.Context())
 	d.Task, d.History, d.Overdue = t, trail, t.Overdue(s.cfg.Now())
 	d.CanClaim = me.Can(Operator) && t.Status == task.Open
+	d.CanUnclaim = canUnclaim(me, t)
 	d.CanWork = me.Can(Operator) && (t.Status == task.Open || t.Status == task.Claimed)
 	d.CanApprove = me.Can(Approver) && t.Status == task.AwaitingApproval
 	for k, v := range t.Params {
@@ -96,6 +102,8 @@ func moveMessage(err error, id int64) (status int, msg string, known bool) {
 		return se.status, se.msg, true
 	case errors.Is(err, engine.ErrOwnRequest):
 		return http.StatusForbidden, "You requested this; another approver must decide.", true
+	case errors.Is(err, engine.ErrNotClaimer):
+		return http.StatusForbidden, "Someone else claimed this task; only they, or an approver, can give it back.", true
 	case errors.Is(err, engine.ErrNoteRequired):
 		return http.StatusBadRequest, noteMissing, true
 	case errors.As(err, &bad):
@@ -115,10 +123,48 @@ type move struct {
 	need string // the least role
 	verb string // for a refusal: "claim tasks"
 	form string // the form's name, to keep what it held
-	do   func(ctx context.Context, id int64, actor string, note, evidence string) (task.Task, error)
+	do   func(ctx context.Context, id int64, me who, rep report) (task.Task, error)
 	// noteMissing, when set, refuses a blank note with these words
 	// before the engine is asked.
 	noteMissing string
+	// files allows evidence files in the form.
+	files bool
+}
+
+// report is what a person wrote, and attached, in an action's form.
+type report struct {
+	note, evidence string
+	files          []queue.Evidence
+}
+
+// readReport reads the form of r: multipart with files when m allows
+// them, a plain form otherwise.
+func readReport(w http.ResponseWriter, r *http.Request, m move) (report, error) {
+	limit := int64(64 << 10)
+	if m.files {
+		limit = maxEvidenceBody
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
+	var err error
+	multi := m.files && strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data")
+	if multi {
+		// Beyond 1 MB, parts wait in temporary files, removed below.
+		err = r.ParseMultipartForm(1 << 20)
+	} else {
+		err = r.ParseForm()
+	}
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return report{}, errorf(http.StatusRequestEntityTooLarge, "The form is larger than %d MB; attach fewer or smaller files.", limit>>20)
+		}
+		return report{}, errorf(http.StatusBadRequest, "The form could not be read.")
+	}
+	rep := report{note: strings.TrimSpace(r.PostForm.Get("note")), evidence: strings.TrimSpace(r.PostForm.Get("evidence"))}
+	if multi {
+		defer r.MultipartForm.RemoveAll()
+		rep.files, err = readEvidence(r.MultipartForm)
+	}
+	return rep, err
 }
 
 // act serves the POST of m: the engine moves the task, and the browser
@@ -126,27 +172,29 @@ type move struct {
 // from); htmx gets the queue's row instead.
 func (s *server) act(m move) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 		id, err := taskID(r)
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		if err := r.ParseForm(); err != nil {
-			s.fail(w, r, errorf(http.StatusBadRequest, "The form could not be read."))
+		me := whoOf(r.Context())
+		rep, err := readReport(w, r, m)
+		var se *statusError
+		if err != nil && !errors.As(err, &se) {
+			s.fail(w, r, err)
 			return
 		}
-		note := strings.TrimSpace(r.PostForm.Get("note"))
-		evidence := strings.TrimSpace(r.PostForm.Get("evidence"))
-		me := whoOf(r.Context())
-		switch {
-		case !me.Can(m.need):
-			err = errorf(http.StatusForbidden, "Your role (%s) cannot %s.", me.Role, m.verb)
-		case m.noteMissing != "" && note == "":
-			err = errorf(http.StatusBadRequest, "%s", m.noteMissing)
-		default:
-			_, err = m.do(r.Context(), id, me.Actor, note, evidence)
+		if err == nil {
+			switch {
+			case !me.Can(m.need):
+				err = errorf(http.StatusForbidden, "Your role (%s) cannot %s.", me.Role, m.verb)
+			case m.noteMissing != "" && rep.note == "":
+				err = errorf(http.StatusBadRequest, "%s", m.noteMissing)
+			default:
+				_, err = m.do(r.Context(), id, me, rep)
+			}
 		}
+		note, evidence := rep.note, rep.evidence
 		status, msg, known := moveMessage(err, id)
 		if !known {
 			s.fail(w, r, err)
@@ -183,26 +231,38 @@ func (s *server) act(m move) http.HandlerFunc {
 
 func (s *server) claimMove() move {
 	return move{need: Operator, verb: "claim tasks", form: "claim",
-		do: func(ctx context.Context, id int64, actor, _, _ string) (task.Task, error) {
-			return s.cfg.Engine.Claim(ctx, id, actor)
+		do: func(ctx context.Context, id int64, me who, _ report) (task.Task, error) {
+			return s.cfg.Engine.Claim(ctx, id, me.Actor)
+		}}
+}
+
+// unclaimMove gives a claimed task back; an approver may free a task
+// someone else claimed.
+func (s *server) unclaimMove() move {
+	return move{need: Operator, verb: "give tasks back", form: "unclaim",
+		do: func(ctx context.Context, id int64, me who, _ report) (task.Task, error) {
+			return s.cfg.Engine.Unclaim(ctx, id, me.Actor, me.Can(Approver))
 		}}
 }
 
 func (s *server) doneMove() move {
-	return move{need: Operator, verb: "report tasks done", form: "done", noteMissing: noteMissing, do: s.cfg.Engine.Done}
+	return move{need: Operator, verb: "report tasks done", form: "done", noteMissing: noteMissing, files: true,
+		do: func(ctx context.Context, id int64, me who, rep report) (task.Task, error) {
+			return s.cfg.Engine.Done(ctx, id, me.Actor, rep.note, rep.evidence, rep.files...)
+		}}
 }
 
 func (s *server) failMove() move {
 	return move{need: Operator, verb: "report tasks failed", form: "fail", noteMissing: noteMissing,
-		do: func(ctx context.Context, id int64, actor, note, _ string) (task.Task, error) {
-			return s.cfg.Engine.Fail(ctx, id, actor, note)
+		do: func(ctx context.Context, id int64, me who, rep report) (task.Task, error) {
+			return s.cfg.Engine.Fail(ctx, id, me.Actor, rep.note)
 		}}
 }
 
 func (s *server) approveMove() move {
 	return move{need: Approver, verb: "approve requests", form: "approve",
-		do: func(ctx context.Context, id int64, actor, _, _ string) (task.Task, error) {
-			return s.cfg.Engine.Approve(ctx, id, actor)
+		do: func(ctx context.Context, id int64, me who, _ report) (task.Task, error) {
+			return s.cfg.Engine.Approve(ctx, id, me.Actor)
 		}}
 }
 
@@ -211,7 +271,7 @@ func (s *server) approveMove() move {
 func (s *server) rejectMove() move {
 	return move{need: Approver, verb: "reject requests", form: "reject",
 		noteMissing: "A note is required: say why the request is refused.",
-		do: func(ctx context.Context, id int64, actor, note, _ string) (task.Task, error) {
-			return s.cfg.Engine.Reject(ctx, id, actor, note)
+		do: func(ctx context.Context, id int64, me who, rep report) (task.Task, error) {
+			return s.cfg.Engine.Reject(ctx, id, me.Actor, rep.note)
 		}}
 }

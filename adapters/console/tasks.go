@@ -26,6 +26,8 @@ type taskRow struct {
 	Task     task.Task
 	Overdue  bool
 	CanClaim bool
+	// CanUnclaim: the person claimed it, or is an approver.
+	CanUnclaim bool
 	// Message says why a claim of the row was refused.
 	Message string
 }
@@ -143,7 +145,15 @@ func (s *server) tasks(w http.ResponseWriter, r *http.Request) {
 
 // row is t as the queue shows it to the person r acts for.
 func (s *server) row(r *http.Request, t task.Task) taskRow {
-	return taskRow{Task: t, Overdue: t.Overdue(s.cfg.Now()), CanClaim: whoOf(r.Context()).Can(Operator) && t.Status == task.Open}
+	me := whoOf(r.Context())
+	return taskRow{Task: t, Overdue: t.Overdue(s.cfg.Now()), CanClaim: me.Can(Operator) && t.Status == task.Open,
+		CanUnclaim: canUnclaim(me, t)}
+}
+
+// canUnclaim: a claimed task goes back by the hand of whoever claimed
+// it, or of an approver.
+func canUnclaim(me who, t task.Task) bool {
+	return t.Status == task.Claimed && (me.Can(Approver) || me.Can(Operator) && t.By == me.Actor)
 }
 
 // bulkNotice says what a bulk claim did, from the query it came back

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -262,13 +263,22 @@ func (b *browser) do(method, path string, form url.Values, header map[string]str
 	var body io.Reader
 	if form != nil {
 		body = strings.NewReader(form.Encode())
+		header = maps.Clone(header)
+		if header == nil {
+			header = map[string]string{}
+		}
+		header["Content-Type"] = "application/x-www-form-urlencoded"
 	}
+	return b.send(method, path, body, header)
+}
+
+// send sends body with header and holds the answer to the console's
+// rules.
+func (b *browser) send(method, path string, body io.Reader, header map[string]string) page {
+	b.w.t.Helper()
 	req, err := http.NewRequest(method, b.w.srv.URL+path, body)
 	if err != nil {
 		b.w.t.Fatal(err)
-	}
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
 	for k, v := range header {
 		req.Header.Set(k, v)

@@ -20,6 +20,10 @@ import (
 // ErrNoteRequired means a report that must say what happened did not.
 var ErrNoteRequired = errors.New("a note is required: say what was done or what went wrong")
 
+// ErrNotClaimer means someone tried to give back a task that another
+// person claimed, without the right to.
+var ErrNotClaimer = errors.New("only the person who claimed a task, or an approver, can give it back")
+
 // ErrOwnRequest means an approver tried to approve their own request.
 var ErrOwnRequest = errors.New("a request cannot be approved or rejected by the person who made it")
 
@@ -28,15 +32,35 @@ func (e *Engine) Claim(ctx context.Context, id int64, actor string) (task.Task, 
 	return e.report(ctx, id, queue.Change{To: task.Claimed, Actor: actor, Reason: "claimed"}, nil)
 }
 
+// Unclaim gives task id, claimed, back to the queue. Only the person who
+// claimed it may, unless anyone is set (an approver freeing the work of
+// someone who is away).
+func (e *Engine) Unclaim(ctx context.Context, id int64, actor string, anyone bool) (task.Task, error) {
+	check := func(t task.Task) error {
+		if t.Status == task.Claimed && t.By != actor && !anyone {
+			return ErrNotClaimer
+		}
+		return nil
+	}
+	return e.reportChecked(ctx, id, queue.Change{To: task.Open, Actor: actor, Reason: "given back to the queue"}, check, nil)
+}
+
 // Done records that actor did task id in the app. The account's observed
 // state follows the task; when the app's profile takes an admin's word,
-// the task is verified at once.
-func (e *Engine) Done(ctx context.Context, id int64, actor, note, evidence string) (task.Task, error) {
+// the task is verified at once. Files, when given, are kept with the task
+// as evidence in the same transaction.
+func (e *Engine) Done(ctx context.Context, id int64, actor, note, evidence string, files ...queue.Evidence) (task.Task, error) {
 	if note == "" {
 		return task.Task{}, ErrNoteRequired
 	}
 	c := queue.Change{To: task.Done, Actor: actor, Note: note, Evidence: evidence, Reason: "done: " + note}
 	return e.report(ctx, id, c, func(ctx context.Context, tx store.Tx, q queue.Queue, t task.Task) (task.Task, error) {
+		for _, f := range files {
+			f.TaskID = t.ID
+			if err := q.AddEvidence(ctx, &f, actor); err != nil {
+				return t, err
+			}
+		}
 		if err := e.observe(ctx, q, t, actor); err != nil {
 			return t, err
 		}
@@ -85,6 +109,13 @@ func (e *Engine) Reject(ctx context.Context, id int64, actor, note string) (task
 // replans its account, all in one transaction.
 func (e *Engine) report(ctx context.Context, id int64, c queue.Change,
 	then func(context.Context, store.Tx, queue.Queue, task.Task) (task.Task, error)) (task.Task, error) {
+	return e.reportChecked(ctx, id, c, nil, then)
+}
+
+// reportChecked is report with check (if any) asked about the task
+// before it moves.
+func (e *Engine) reportChecked(ctx context.Context, id int64, c queue.Change, check func(task.Task) error,
+	then func(context.Context, store.Tx, queue.Queue, task.Task) (task.Task, error)) (task.Task, error) {
 	var out task.Task
 	err := e.db.Update(ctx, func(tx store.Tx) error {
 		q, err := queueOf(tx)
@@ -100,6 +131,11 @@ func (e *Engine) report(ctx context.Context, id int64, c queue.Change,
 		}
 		if t.Status == task.AwaitingApproval && t.By == c.Actor {
 			return ErrOwnRequest
+		}
+		if check != nil {
+			if err := check(t); err != nil {
+				return err
+			}
 		}
 		if t, err = q.Move(ctx, id, c); err != nil {
 			return err

@@ -202,6 +202,21 @@ var migrations = []string{
 		INSERT INTO adapter_counts(app, what, key, n) VALUES (NEW.app, 'finished', substr(NEW.updated, 1, 10), 1)
 			ON CONFLICT(app, what, key) DO UPDATE SET n = n + 1;
 	END;`,
+
+	// Files an admin gave as evidence when finishing a task; the bytes sit
+	// beside the task so that a backup of the one file holds them too.
+	`CREATE TABLE adapter_evidence (
+		id INTEGER PRIMARY KEY,
+		task_id INTEGER NOT NULL REFERENCES adapter_tasks(id),
+		name TEXT NOT NULL,
+		type TEXT NOT NULL,
+		size INTEGER NOT NULL,
+		sha256 TEXT NOT NULL,
+		data BLOB NOT NULL,
+		by TEXT NOT NULL,
+		at TEXT NOT NULL
+	);
+	CREATE INDEX adapter_evidence_task ON adapter_evidence(task_id, id);`,
 }
 
 // Migrate creates or updates the queue's tables.

@@ -129,17 +129,43 @@ apps:
 	if stayed, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.stayed === true`)); !stayed {
 		t.Error("claiming reloaded the page instead of swapping the row")
 	}
-	// Done with a note, on the task's page.
+	// On the task's page, the runbook's first step goes to the clipboard
+	// in one click (the script shows the copy buttons).
 	err = chromedp.Do(ctx,
 		chromedp.Navigate(fmt.Sprintf("%s/console/tasks/%d", srv.base, jane)),
+		chromedp.WaitVisible(chromedp.CSS(`button[data-copy-from="step-0"]`)),
+		chromedp.Click(chromedp.CSS(`button[data-copy-from="step-0"]`)),
+		chromedp.Poll[chromedp.Void](`document.querySelector('button[data-copy-from="step-0"]').textContent === "Copied"`,
+			chromedp.WithPollingTimeout(10*time.Second)),
+	)
+	if err != nil {
+		t.Fatalf("copy a runbook step: %v", err)
+	}
+	if got, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("copy-status"))); got != "Copied step 1" {
+		t.Errorf("the copy was announced as %q", got)
+	}
+	// Done with a note and a screenshot as evidence.
+	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	if err != nil {
+		t.Fatal(err)
+	}
+	evidence := filepath.Join(dir, "people-ai-settings.png")
+	if err := os.WriteFile(evidence, shot, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err = chromedp.Do(ctx,
 		chromedp.WaitVisible(chromedp.ID("done-note")),
 		chromedp.SendKeys(chromedp.ID("done-note"), "added in People.ai settings"),
+		chromedp.SetUploadFiles(chromedp.ID("done-file"), []string{evidence}),
 		chromedp.Click(chromedp.ID(fmt.Sprintf("done-%d", jane))),
 		// The form posts and the task's page comes back (PRG).
 		chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`#task-%d[data-status="done"]`, jane))),
 	)
 	if err != nil {
 		t.Fatalf("done: %v", err)
+	}
+	if got, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#evidence-files a"))); got != "people-ai-settings.png" {
+		t.Errorf("evidence files list %q", got)
 	}
 	screenshot(t, ctx, "task")
 

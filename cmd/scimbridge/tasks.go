@@ -26,6 +26,7 @@ const tasksUsage = `Usage:
   scimbridge tasks list    [-config FILE] [-app NAME] [-status S] [-json]
   scimbridge tasks show    [-config FILE] ID
   scimbridge tasks claim   [-config FILE] [-as NAME] ID
+  scimbridge tasks unclaim [-config FILE] [-as NAME] ID
   scimbridge tasks done    [-config FILE] [-as NAME] -note TEXT [-evidence TEXT] ID
   scimbridge tasks fail    [-config FILE] [-as NAME] -note TEXT ID
   scimbridge tasks approve [-config FILE] [-as NAME] ID
@@ -60,14 +61,14 @@ func actorName(e *env, flagValue string) (string, error) {
 func runTasks(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
 		fmt.Fprint(e.stderr, tasksUsage)
-		return usageError{"which tasks command? list, show, claim, done, fail, approve, reject"}
+		return usageError{"which tasks command? list, show, claim, unclaim, done, fail, approve, reject"}
 	}
 	switch args[0] {
 	case "list":
 		return tasksList(ctx, e, args[1:])
 	case "show":
 		return tasksShow(ctx, e, args[1:])
-	case "claim", "done", "fail", "approve", "reject":
+	case "claim", "unclaim", "done", "fail", "approve", "reject":
 		return tasksReport(ctx, e, args[0], args[1:])
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(e.stdout, tasksUsage)
@@ -259,6 +260,7 @@ func printTask(w io.Writer, t task.Task, trail []queue.AuditEntry) error {
 func tasksReport(ctx context.Context, e *env, verb string, args []string) error {
 	usage := map[string]string{
 		"claim":   "Usage: scimbridge tasks claim [-config FILE] [-as NAME] ID\n\nMarks a task as being worked on.\n",
+		"unclaim": "Usage: scimbridge tasks unclaim [-config FILE] [-as NAME] ID\n\nGives a claimed task back to the queue, whoever claimed it.\n",
 		"done":    "Usage: scimbridge tasks done [-config FILE] [-as NAME] -note TEXT [-evidence TEXT] ID\n\nReports a task done in the app. The note is required.\n",
 		"fail":    "Usage: scimbridge tasks fail [-config FILE] [-as NAME] -note TEXT ID\n\nReports that a task could not be done, and why; the step is queued again.\n",
 		"approve": "Usage: scimbridge tasks approve [-config FILE] [-as NAME] ID\n\nApproves a task that waits for approval; it opens. The requester cannot approve.\n",
@@ -301,6 +303,10 @@ func tasksReport(ctx context.Context, e *env, verb string, args []string) error 
 	switch verb {
 	case "claim":
 		t, err = eng.Claim(ctx, id, actor)
+	case "unclaim":
+		// Whoever runs the command can read and write the database, so
+		// they may free anyone's claim, as an approver may.
+		t, err = eng.Unclaim(ctx, id, actor, true)
 	case "done":
 		t, err = eng.Done(ctx, id, actor, *note, *evidence)
 	case "fail":

@@ -88,6 +88,9 @@ apps:
 	}{
 		{[]string{"tasks", "done", "-config", cfg, janeID}, 2, "-note is required"},
 		{[]string{"tasks", "claim", "-config", cfg, janeID}, 0, "task " + janeID + " is claimed"},
+		{[]string{"tasks", "unclaim", "-config", cfg, "-as", "someone.else", janeID}, 0, "task " + janeID + " is open"},
+		{[]string{"tasks", "unclaim", "-config", cfg, janeID}, 1, "cannot become open"},
+		{[]string{"tasks", "claim", "-config", cfg, janeID}, 0, "task " + janeID + " is claimed"},
 		{[]string{"tasks", "done", "-config", cfg, "-note", "added in the console", "-evidence", "ticket 42", janeID}, 0, "is done"},
 		{[]string{"tasks", "done", "-config", cfg, "-note", "again", janeID}, 1, "cannot become done"},
 		{[]string{"tasks", "approve", "-config", cfg, "-as", "scimbridge", bossID}, 1, "cannot be approved or rejected by the person who made it"},
