@@ -52,6 +52,7 @@ type userBody struct {
 	UserName    string         `json:"userName"`
 	Name        nameBody       `json:"name"`
 	DisplayName string         `json:"displayName"`
+	Title       string         `json:"title,omitempty"`
 	Active      bool           `json:"active"`
 	Emails      []emailBody    `json:"emails"`
 	Enterprise  enterpriseBody `json:"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"`
@@ -77,6 +78,11 @@ type enterpriseBody struct {
 // user returns the POST /Users body of user i. Entra maps mailNickname to
 // externalId by default, so that is what externalId holds.
 func (d *dataset) user(prefix string, i int) ([]byte, error) {
+	return d.userTitled(prefix, i, "")
+}
+
+// userTitled is user with a title, as a PUT after a title change sends.
+func (d *dataset) userTitled(prefix string, i int, title string) ([]byte, error) {
 	given := d.given[i%len(d.given)]
 	family := d.family[(i/len(d.given))%len(d.family)]
 	full := given + " " + family
@@ -86,6 +92,7 @@ func (d *dataset) user(prefix string, i int) ([]byte, error) {
 		UserName:    userName(prefix, i),
 		Name:        nameBody{GivenName: given, FamilyName: family, Formatted: full},
 		DisplayName: full,
+		Title:       title,
 		Active:      true,
 		Emails:      []emailBody{{Value: userName(prefix, i), Type: "work", Primary: true}},
 		Enterprise: enterpriseBody{
@@ -115,9 +122,14 @@ func (d *dataset) group(i int, memberIDs []string) ([]byte, error) {
 	return json.Marshal(groupBody{
 		Schemas:     []string{coreGroupSchema},
 		ExternalID:  fmt.Sprintf("group%05d", i),
-		DisplayName: fmt.Sprintf("%s team %05d", d.departments[i%len(d.departments)], i),
+		DisplayName: d.groupName(i),
 		Members:     members,
 	})
+}
+
+// groupName is group i's displayName.
+func (d *dataset) groupName(i int) string {
+	return fmt.Sprintf("%s team %05d", d.departments[i%len(d.departments)], i)
 }
 
 // pickDistinct returns k distinct random elements of ids (k ≤ len(ids)).

@@ -6,7 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,66 +30,122 @@ func (p phase) rate() float64 { return float64(p.n) / p.elapsed.Seconds() }
 // loaded is what the scenarios need to know about the loaded data.
 type loaded struct {
 	userIDs    []string // index i is user i, userName("user", i)
+	groupIDs   []string // index i is group i
 	groups     int
 	usersLoad  phase
 	groupsLoad phase
 }
 
-// loadData creates the users, then the groups, as an IdP's initial
-// provisioning run would.
+// total is the time the whole load took over SCIM.
+func (l *loaded) total() time.Duration { return l.usersLoad.elapsed + l.groupsLoad.elapsed }
+
+// maxLoad is the target for loading the whole directory.
+const maxLoad = 5 * time.Minute
+
+// memberChunk is how many members one PATCH adds while loading.
+const memberChunk = 50
+
+// loadData loads the directory as Entra ID's initial cycle does: for each
+// user, a filter on userName that finds nothing, then the create; for
+// each group, a filter on displayName, the create without members, then
+// PATCHes adding them.
 func loadData(ctx context.Context, a *api, ds *dataset, o options, progress io.Writer) (*loaded, error) {
-	l := &loaded{userIDs: make([]string, o.users), groups: o.groups}
+	l := &loaded{userIDs: make([]string, o.users), groupIDs: make([]string, o.groups), groups: o.groups}
 	var err error
-	l.usersLoad, err = loadPhase(ctx, a, o, progress, "users", o.users, "/Users", func(i int) ([]byte, error) {
-		return ds.user("user", i)
-	}, func(i int, id string) { l.userIDs[i] = id })
+	l.usersLoad, err = loadPhase(ctx, o, progress, "users", o.users, func(ctx context.Context, i int, buf *bytes.Buffer) error {
+		if err := matchNone(ctx, a, buf, "/Users", "userName", userName("user", i)); err != nil {
+			return err
+		}
+		b, err := ds.user("user", i)
+		if err != nil {
+			return fmt.Errorf("encode user %d: %w", i, err)
+		}
+		l.userIDs[i], err = create(ctx, a, buf, "/Users", b)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	l.groupsLoad, err = loadPhase(ctx, a, o, progress, "groups", o.groups, "/Groups", func(i int) ([]byte, error) {
-		return ds.group(i, pickDistinct(l.userIDs, o.members))
-	}, nil)
+	l.groupsLoad, err = loadPhase(ctx, o, progress, "groups", o.groups, func(ctx context.Context, i int, buf *bytes.Buffer) error {
+		if err := matchNone(ctx, a, buf, "/Groups", "displayName", ds.groupName(i)); err != nil {
+			return err
+		}
+		b, err := ds.group(i, nil)
+		if err != nil {
+			return fmt.Errorf("encode group %d: %w", i, err)
+		}
+		id, err := create(ctx, a, buf, "/Groups", b)
+		if err != nil {
+			return err
+		}
+		l.groupIDs[i] = id
+		for ids := range chunks(pickDistinct(l.userIDs, o.members), memberChunk) {
+			body, err := membersBody("add", ids)
+			if err != nil {
+				return err
+			}
+			if _, err := a.expect(ctx, "PATCH", "/Groups/"+id, body, http.StatusNoContent); err != nil {
+				return fmt.Errorf("loading groups: %w", err)
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
 	return l, nil
 }
 
-// loadPhase POSTs n bodies to path on o.concurrency workers. Any non-2xx
-// answer stops it with an error carrying status and body. created, if not
-// nil, receives each new resource's id; each i is handled by one worker,
-// so writing to index i needs no lock.
-func loadPhase(ctx context.Context, a *api, o options, progress io.Writer, what string, n int, path string,
-	body func(i int) ([]byte, error), created func(i int, id string)) (phase, error) {
+// matchNone asks for the resource whose attr equals value, as an IdP does
+// before a create, and expects none.
+func matchNone(ctx context.Context, a *api, buf *bytes.Buffer, path, attr, value string) error {
+	filter := fmt.Sprintf("%s eq %q", attr, value)
+	q := path + "?filter=" + strings.ReplaceAll(url.QueryEscape(filter), "+", "%20")
+	if path == "/Groups" {
+		q += "&excludedAttributes=members"
+	}
+	r, err := a.do(ctx, "GET", q, nil, buf)
+	if err != nil {
+		return err
+	}
+	var list listBody
+	if r.status != http.StatusOK || json.Unmarshal(r.body, &list) != nil || list.TotalResults != 0 {
+		return fmt.Errorf("loading: %s", describe("GET", q, r, "expected 200 and no resources"))
+	}
+	return nil
+}
+
+// create POSTs body to path and returns the new resource's id.
+func create(ctx context.Context, a *api, buf *bytes.Buffer, path string, body []byte) (string, error) {
+	r, err := a.do(ctx, "POST", path, body, buf)
+	if err != nil {
+		return "", err
+	}
+	var res struct {
+		ID string `json:"id"`
+	}
+	if r.status != http.StatusCreated || json.Unmarshal(r.body, &res) != nil || res.ID == "" {
+		return "", fmt.Errorf("loading: %s\nrequest body: %s", describe("POST", path, r, "expected 201 with an id"), body)
+	}
+	return res.ID, nil
+}
+
+// loadPhase runs item for every i in [0, n) on o.concurrency workers and
+// times each; the first error stops it.
+func loadPhase(ctx context.Context, o options, progress io.Writer, what string, n int,
+	item func(ctx context.Context, i int, buf *bytes.Buffer) error) (phase, error) {
 	workers := make([][]time.Duration, o.concurrency)
 	var done atomic.Int64
 	stopProgress := startProgress(progress, "loading "+what, n, &done)
 	start := time.Now()
 	err := forEach(ctx, n, o.concurrency, func(ctx context.Context, w, i int) error {
 		var buf bytes.Buffer
-		b, err := body(i)
-		if err != nil {
-			return fmt.Errorf("encode %s %d: %w", what, i, err)
-		}
-		r, err := a.do(ctx, "POST", path, b, &buf)
-		if err != nil {
+		began := time.Now()
+		if err := item(ctx, i, &buf); err != nil {
 			return err
 		}
-		if r.status < 200 || r.status > 299 {
-			return fmt.Errorf("loading %s: %s\nrequest body: %s", what, describe("POST", path, r, "expected 2xx"), b)
-		}
-		workers[w] = append(workers[w], r.latency)
+		workers[w] = append(workers[w], time.Since(began))
 		done.Add(1)
-		if created == nil {
-			return nil
-		}
-		var res struct {
-			ID string `json:"id"`
-		}
-		if err := json.Unmarshal(r.body, &res); err != nil || res.ID == "" {
-			return fmt.Errorf("loading %s: %s", what, describe("POST", path, r, "no id in the response"))
-		}
-		created(i, res.ID)
 		return nil
 	})
 	elapsed := time.Since(start)

@@ -34,12 +34,16 @@ traffic goes to 127.0.0.1.
     "<binary> token create" and starts "<binary> serve" with its output in
     server.log there. It waits up to 30s for GET /healthz to answer 200,
     and shows the end of the server log if it does not.
- 2. It loads -users users with POST /Users (Entra ID-style bodies: core and
-    enterprise schemas, externalId, userName user00042@example.com, name,
-    displayName, active, a work email, employeeNumber, department), then
-    -groups groups with POST /Groups, each with -members distinct random
-    users, on -concurrency workers. Any non-2xx answer stops the benchmark
-    with the status and body.
+ 2. It loads the directory as Entra ID's initial cycle does (match, then
+    create), on -concurrency workers: for each of -users users, GET
+    /Users?filter=userName eq "..." (expects none), then POST /Users
+    (Entra ID-style bodies: core and enterprise schemas, externalId,
+    userName user00042@example.com, name, displayName, active, a work
+    email, employeeNumber, department); then for each of -groups groups,
+    GET /Groups?filter=displayName eq "..." (expects none), POST /Groups
+    without members, and PATCH adding -members distinct random users, 50
+    a PATCH. Any unexpected answer stops the benchmark with the status and
+    body. Target: the whole load in under 5 minutes.
  3. It waits, up to 10 minutes, for the engine to dispatch the change
     events of the load (see 4. for how it reads the outbox), so that the
     scenarios measure a settled server, and reports how long that took.
@@ -69,6 +73,8 @@ traffic goes to 127.0.0.1.
                                             random task's page, signed in
       PATCH /Groups add 50 members          PATCH adding 50 loaded users that are     p99 < 25 ms
       (1k, 10k and 20k members), 1 client   not members; expects 204, a new ETag      at each size
+      mixed IdP workload (see 6.)           4 IdP jobs at -mixed-rate for             p99 < 50 ms,
+                                            -mixed-duration, once                     lag p99 < 1 s
       dispatch burst (last; see 4.)         -burst POST /Users of new users as fast   outbox lag
                                             as the clients go; expects 201            p99 < 1 s
 
@@ -116,6 +122,18 @@ traffic goes to 127.0.0.1.
                   and p99 (and max) over the samples from the first
                   create to the end, nearest-rank; the resolution is the
                   sampling period.
+ 6. The mixed IdP workload is 4 provisioning jobs sending at once, each
+    on 2 connections, sharing -mixed-rate requests a second on a
+    timetable (paced, as above) for -mixed-duration, after a 1s warm-up:
+    30% GET /Users?filter=userName eq (a loaded user), 5% GET
+    /Groups?filter=displayName eq (a loaded group, members excluded), 5%
+    GET /Users/{id}, 10% POST /Users (new users mixed00042@...), 15% PUT
+    /Users/{id} (the full user with a new title), 20% PATCH /Users/{id}
+    (a new title) and 15% PATCH /Groups/{id} adding 1 to 5 random users.
+    It samples the outbox as the dispatch burst does, from the start until
+    the engine has dispatched the workload's last event (at most 60s after
+    its end). Targets: no error, p99 < 50 ms, outbox lag p99 < 1 s, and
+    at least 99% of the scheduled requests answered within the run.
  5. It samples the server's VmRSS from /proc/<pid>/status every 200ms for
     the whole benchmark (Linux only) and reads VmHWM at the end. Target:
     < 200 MB (10^6 bytes), judged on the larger of the two.
@@ -152,6 +170,9 @@ type options struct {
 	quick       bool
 	only        string
 	burst       int
+	// The mixed workload's total rate and length.
+	mixedRate     float64
+	mixedDuration time.Duration
 }
 
 func main() {
@@ -197,14 +218,16 @@ func parseFlags(args []string, stdout io.Writer) (options, error) {
 	fs.StringVar(&o.binary, "binary", "bin/scimbridge", "the scimbridge binary to test")
 	fs.IntVar(&o.users, "users", 100000, "users to load")
 	fs.IntVar(&o.groups, "groups", 10000, "groups to load")
-	fs.IntVar(&o.members, "members", 10, "members of each loaded group, distinct random loaded users")
+	fs.IntVar(&o.members, "members", 50, "members of each loaded group, distinct random loaded users")
 	fs.IntVar(&o.concurrency, "concurrency", 16, "loading workers, closed-loop clients per scenario and idle keep-alive connections")
 	fs.DurationVar(&o.duration, "duration", 5*time.Second, "length of each measured run")
 	fs.IntVar(&o.runs, "runs", 5, "measured runs per scenario")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (config, database, server.log) and print its path")
 	fs.StringVar(&o.only, "only", "", `run only the scenarios whose names contain this text, such as "dispatch" for the dispatch burst (the load always runs)`)
 	fs.IntVar(&o.burst, "burst", 10000, "users the dispatch burst creates")
-	fs.BoolVar(&o.quick, "quick", false, "a fast check: -users 2000 -groups 200 -runs 2 -duration 2s -burst 1000, for whichever of those are not given")
+	fs.Float64Var(&o.mixedRate, "mixed-rate", 400, "requests a second of the mixed IdP workload, shared by its 4 jobs")
+	fs.DurationVar(&o.mixedDuration, "mixed-duration", time.Minute, "length of the mixed IdP workload")
+	fs.BoolVar(&o.quick, "quick", false, "a fast check: -users 2000 -groups 200 -runs 2 -duration 2s -burst 1000 -mixed-duration 10s, for whichever of those are not given")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(stdout, usageText)
@@ -241,6 +264,9 @@ func applyQuick(fs *flag.FlagSet, o *options) {
 	if !set["burst"] {
 		o.burst = 1000
 	}
+	if !set["mixed-duration"] {
+		o.mixedDuration = 10 * time.Second
+	}
 }
 
 func (o options) check() error {
@@ -261,6 +287,10 @@ func (o options) check() error {
 		return errors.New("-runs must be at least 1")
 	case o.burst < 1:
 		return errors.New("-burst must be at least 1")
+	case o.mixedRate <= 0:
+		return errors.New("-mixed-rate must be positive")
+	case o.mixedDuration <= 0:
+		return errors.New("-mixed-duration must be positive")
 	}
 	return nil
 }
@@ -366,6 +396,13 @@ func measure(ctx context.Context, a *api, dbPath string, o options, progress io.
 			return report{}, fmt.Errorf("scenario %s: %w", sc.name, err)
 		}
 		rep.summaries = append(rep.summaries, s)
+	}
+	if strings.Contains(mixedName, o.only) {
+		m, err := runMixed(ctx, a, ds, data, dbPath, o, progress)
+		if err != nil {
+			return report{}, fmt.Errorf("%s: %w", mixedName, err)
+		}
+		rep.mixed = &m
 	}
 	// Last: it waits for the engine to dispatch the events of everything
 	// before it.

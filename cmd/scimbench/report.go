@@ -58,6 +58,7 @@ type report struct {
 	data          *loaded
 	summaries     []summary
 	dispatch      *dispatchResult // nil when -only left it out
+	mixed         *mixedResult    // nil when -only left it out
 	settle        settled
 	mem           memory
 	server        stopResult
@@ -95,9 +96,9 @@ func (r report) header(w io.Writer) {
 func (r report) table(w io.Writer) bool {
 	fmt.Fprintln(w, "| scenario | req/s (median) | req/s range | p50 ms | p99 ms | errors | target | result |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---|---|")
-	loadRow(w, fmt.Sprintf("load %d users", r.opts.users), r.data.usersLoad)
-	loadRow(w, fmt.Sprintf("load %d groups (%d members each)", r.opts.groups, r.opts.members), r.data.groupsLoad)
-	passed := true
+	loadRow(w, fmt.Sprintf("load %d users (filter, then POST)", r.opts.users), r.data.usersLoad)
+	loadRow(w, fmt.Sprintf("load %d groups (filter, POST, PATCH adding %d members)", r.opts.groups, r.opts.members), r.data.groupsLoad)
+	passed := r.loadTotalRow(w)
 	for _, s := range r.summaries {
 		result, ok := verdict(s.target, s)
 		passed = passed && ok
@@ -105,6 +106,9 @@ func (r report) table(w io.Writer) bool {
 		fmt.Fprintf(w, "| %s | %.0f | %.0f–%.0f | %s | %s | %d | %s | %s |\n",
 			s.name, s.medianRPS(), slices.Min(rps), slices.Max(rps), ms(s.medianP50()), ms(s.medianP99()),
 			s.errors(), s.target, result)
+	}
+	if r.mixed != nil {
+		passed = r.mixedRow(w) && passed
 	}
 	if r.dispatch != nil {
 		passed = r.dispatchRow(w) && passed
@@ -122,6 +126,55 @@ func (r report) table(w io.Writer) bool {
 func loadRow(w io.Writer, name string, p phase) {
 	fmt.Fprintf(w, "| %s in %.1f s | %.0f | — | %s | %s | 0 | — | — |\n",
 		name, p.elapsed.Seconds(), p.rate(), ms(percentile(p.latencies, 50)), ms(percentile(p.latencies, 99)))
+}
+
+// loadTotalRow prints the whole load's time against its target.
+func (r report) loadTotalRow(w io.Writer) bool {
+	total := r.data.total()
+	result := "pass"
+	if total >= maxLoad {
+		result = "**FAIL**"
+	}
+	fmt.Fprintf(w, "| load in all: %d users, %d groups, %d memberships, as Entra's initial cycle, in %.1f s | — | — | — | — | 0 | < %g min | %s |\n",
+		r.opts.users, r.opts.groups, r.opts.groups*r.opts.members, total.Seconds(), maxLoad.Minutes(), result)
+	return total < maxLoad
+}
+
+// mixedRow prints the mixed workload's row: requests, then the outbox lag
+// in the target column's words.
+func (r report) mixedRow(w io.Writer) bool {
+	m := r.mixed
+	result := "pass"
+	if !m.met() {
+		result = "**FAIL**"
+	}
+	fmt.Fprintf(w, "| %s: %d jobs × %d connections, %.0f req/s for %v; outbox lag p99 %s ms | %.0f | — | %s | %s | %d | p99 < %g ms, lag p99 < %g s | %s |\n",
+		mixedName, mixedJobs, mixedConnections, r.opts.mixedRate, r.opts.mixedDuration, ms(percentile(m.lags, 99)),
+		m.run.rps(), ms(m.run.p50()), ms(m.run.p99()), m.run.errors,
+		float64(maxMixedP99)/float64(time.Millisecond), maxOutboxLagP99.Seconds(), result)
+	return m.met()
+}
+
+// mixedNote explains the mixed workload's row.
+func (r report) mixedNote(w io.Writer) {
+	m := r.mixed
+	if m == nil {
+		return
+	}
+	kinds := make([]string, 0, len(m.counts))
+	for k, n := range m.counts {
+		kinds = append(kinds, fmt.Sprintf("%s %d", k, n))
+	}
+	slices.Sort(kinds)
+	fmt.Fprintf(w, "\nMixed IdP workload: %s. The engine had %d events left before it and caught up in %.1f s; after the workload it dispatched the rest within %.2f s; outbox lag p50 %s ms, p99 %s ms over %d samples.\n",
+		strings.Join(kinds, ", "), m.backlog, m.caughtUp.Seconds(), m.drained.Seconds(),
+		ms(percentile(m.lags, 50)), ms(percentile(m.lags, 99)), len(m.lags))
+	if m.problem != "" {
+		fmt.Fprintf(w, "- **%s**\n", m.problem)
+	}
+	for _, e := range m.run.examples {
+		fmt.Fprintf(w, "- error: %s\n", e)
+	}
 }
 
 // dispatchRow prints the dispatch burst's row: its rate column is events
@@ -190,6 +243,7 @@ func (r report) notes(w io.Writer) {
 		fmt.Fprintf(w, "- %s: %s\n", s.name, strings.Join(runs, ", "))
 	}
 	r.groupPatchNote(w)
+	r.mixedNote(w)
 	r.dispatchNote(w)
 	for _, s := range r.summaries {
 		if s.errors() == 0 {
