@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"slices"
 	"strconv"
@@ -96,6 +97,7 @@ func New(cfg Config) http.Handler {
 	s.routeLimited("/api/v1/apps/{app}/import", methods{"POST": s.importExport}, s.cfg.MaxImportBytes)
 	s.route("/api/v1/tasks", methods{"GET": s.listTasks})
 	s.route("/api/v1/tasks/{id}", methods{"GET": s.getTask})
+	s.mux.HandleFunc("GET /api/v1/tasks/{id}/evidence/{file}", s.evidence)
 	s.route("/api/v1/tasks/{id}/claim", methods{"POST": s.claim})
 	s.route("/api/v1/tasks/{id}/unclaim", methods{"POST": s.unclaim})
 	s.route("/api/v1/tasks/{id}/done", methods{"POST": s.done})
@@ -578,7 +580,21 @@ var taskStatuses = []task.Status{task.AwaitingApproval, task.Open, task.Claimed,
 // taskDetail is a task with its own lines of the audit trail.
 type taskDetail struct {
 	Task
-	History []AuditEntry `json:"history"`
+	History       []AuditEntry   `json:"history"`
+	EvidenceFiles []EvidenceFile `json:"evidenceFiles"`
+}
+
+// EvidenceFile describes a file an admin kept with a task; href serves
+// its bytes.
+type EvidenceFile struct {
+	ID     int64     `json:"id"`
+	Name   string    `json:"name"`
+	Type   string    `json:"type"`
+	Size   int64     `json:"size"`
+	SHA256 string    `json:"sha256"`
+	By     string    `json:"by"`
+	At     time.Time `json:"at"`
+	Href   string    `json:"href"`
 }
 
 // task reads the task the path names, or a 404.
@@ -604,11 +620,52 @@ func (s *server) getTask(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := taskDetail{Task: TaskJSON(t, s.cfg.Now()), History: []AuditEntry{}}
+	files, err := s.queue().EvidenceOf(r.Context(), t.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := taskDetail{Task: TaskJSON(t, s.cfg.Now()), History: []AuditEntry{}, EvidenceFiles: []EvidenceFile{}}
 	for _, e := range trail {
 		out.History = append(out.History, AuditJSON(e.AuditEntry))
 	}
+	for _, f := range files {
+		out.EvidenceFiles = append(out.EvidenceFiles, EvidenceFile{ID: f.ID, Name: f.Name, Type: f.Type, Size: f.Size,
+			SHA256: f.SHA256, By: f.By, At: f.At, Href: fmt.Sprintf("%stasks/%d/evidence/%d", Prefix, t.ID, f.ID)})
+	}
 	return out, nil
+}
+
+// evidence serves the bytes of one evidence file, as a download that
+// nothing may run.
+func (s *server) evidence(w http.ResponseWriter, r *http.Request) {
+	t, err := s.task(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	id, err := strconv.ParseInt(r.PathValue("file"), 10, 64)
+	if err != nil || id <= 0 {
+		s.writeError(w, r, errorf(http.StatusNotFound, "task %d has no evidence file %q", t.ID, r.PathValue("file")))
+		return
+	}
+	f, err := s.queue().EvidenceFile(r.Context(), t.ID, id)
+	if errors.Is(err, queue.ErrNoEvidence) {
+		s.writeError(w, r, errorf(http.StatusNotFound, "task %d has no evidence file %d", t.ID, id))
+		return
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", f.Type)
+	h.Set("Content-Length", strconv.Itoa(len(f.Data)))
+	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": f.Name}))
+	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	h.Set("X-Checksum-Sha256", f.SHA256)
+	if r.Method != http.MethodHead {
+		w.Write(f.Data)
+	}
 }
 
 // move makes the move do on the task the path names, as the request's
