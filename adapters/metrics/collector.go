@@ -19,12 +19,15 @@ import (
 
 // taskStatuses and accountStates are always reported, zero or not, so
 // that a series does not vanish when its count drops to nothing.
-var (
-	taskStatuses = []task.Status{task.AwaitingApproval, task.Open, task.Claimed, task.Done, task.Verified,
+func taskStatuses() []task.Status {
+	return []task.Status{task.AwaitingApproval, task.Open, task.Claimed, task.Done, task.Verified,
 		task.Failed, task.Cancelled, task.Superseded, task.Rejected}
-	accountStates = []account.State{account.Pending, account.AwaitingLogin, account.Active, account.Blocked,
+}
+
+func accountStates() []account.State {
+	return []account.State{account.Pending, account.AwaitingLogin, account.Active, account.Blocked,
 		account.Deactivated, account.Deleted, account.Absent}
-)
+}
 
 // stateCollector reads scimbridge's state from the database when it is
 // scraped. Every read is a counter the triggers keep or a bounded index
@@ -147,7 +150,7 @@ func (c *stateCollector) collectApp(ctx context.Context, q queue.Queue, app stri
 	if err != nil {
 		return err
 	}
-	for _, s := range taskStatuses {
+	for _, s := range taskStatuses() {
 		gauge(c.tasks, float64(tasks.ByStatus[s]), app, string(s))
 	}
 	// A status this list does not know yet is still reported.
@@ -158,7 +161,7 @@ func (c *stateCollector) collectApp(ctx context.Context, q queue.Queue, app stri
 	}
 	gauge(c.overdue, float64(tasks.Overdue), app)
 	known := map[account.State]bool{}
-	for _, s := range accountStates {
+	for _, s := range accountStates() {
 		known[s] = true
 		gauge(c.accounts, float64(accounts[s]), app, string(s))
 	}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -36,13 +37,30 @@ type world struct {
 	eng    *engine.Engine
 	m      *metrics.Metrics
 	tokens map[string]string
-	logs   *strings.Builder
+	logs   *syncBuffer
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func newWorld(t *testing.T, token string) *world {
 	t.Helper()
 	ctx := context.Background()
-	logs := &strings.Builder{}
+	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "scimbridge.db"), sqlite.Options{Logger: log})
 	if err != nil {
@@ -438,6 +456,8 @@ func TestToken(t *testing.T) {
 		{"wrong token", "Bearer nope", 401},
 		{"not a bearer", "Basic czNjcmV0LXNjcmFwZQ==", 401},
 		{"the token", "Bearer s3cret-scrape", 200},
+		{"the scheme in another case", "bearer s3cret-scrape", 200},
+		{"the token with a suffix", "Bearer s3cret-scrape2", 401},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			req, _ := http.NewRequest("GET", w.srv.URL+"/metrics", nil)
