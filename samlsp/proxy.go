@@ -20,7 +20,7 @@ func (s *Service) serveAppMetadata(w http.ResponseWriter, r *http.Request) {
 	}
 	b, err := a.metadata()
 	if err != nil {
-		s.internalError(w, "serve IdP metadata", err)
+		s.internalError(w, r, "serve IdP metadata", err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/samlmetadata+xml")
@@ -44,7 +44,7 @@ func (s *Service) serveAppSSO(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		// crewjam's messages name URLs and entity IDs, not people.
-		s.log.Warn("saml proxy: refused an app's sign-in request", "app", a.cfg.Name, "reason", err.Error())
+		s.log.WarnContext(r.Context(), "saml proxy: refused an app's sign-in request", "app", a.cfg.Name, "reason", err.Error())
 		writeMessage(w, http.StatusBadRequest, "Sign-in request not valid",
 			"The app sent a sign-in request scimbridge cannot accept. Please start again from the app.")
 		return
@@ -53,7 +53,7 @@ func (s *Service) serveAppSSO(w http.ResponseWriter, r *http.Request) {
 		App: a.cfg.Name, Request: req.RequestBuffer, RelayState: req.RelayState, Arrived: req.Now,
 	}, s.cfg.RequestTTL)
 	if err != nil {
-		s.internalError(w, "park an app's sign-in request", err)
+		s.internalError(w, r, "park an app's sign-in request", err)
 		return
 	}
 	http.SetCookie(w, s.parkedCookie(id, binding, int(s.cfg.RequestTTL.Seconds())))
@@ -80,29 +80,29 @@ func (s *Service) parkedCookie(id, binding string, maxAge int) *http.Cookie {
 func (s *Service) serveResume(w http.ResponseWriter, r *http.Request) {
 	sess, ok := SessionFrom(r.Context())
 	if !ok {
-		s.internalError(w, "resume a sign-in", errors.New("no session in the context"))
+		s.internalError(w, r, "resume a sign-in", errors.New("no session in the context"))
 		return
 	}
 	id := r.URL.Query().Get("id")
 	c, err := r.Cookie(parkedCookiePrefix + id)
 	if id == "" || err != nil {
-		s.pendingGone(w, "", errParkedUnknown)
+		s.pendingGone(w, r, "", errParkedUnknown)
 		return
 	}
 	now := s.now()
 	p, err := takeParked(r.Context(), s.db, id, c.Value, now)
 	if err != nil {
 		if errors.Is(err, errParkedUnknown) || errors.Is(err, errParkedExpired) {
-			s.pendingGone(w, "", err)
+			s.pendingGone(w, r, "", err)
 			return
 		}
-		s.internalError(w, "take a parked sign-in request", err)
+		s.internalError(w, r, "take a parked sign-in request", err)
 		return
 	}
 	http.SetCookie(w, s.parkedCookie(id, "", -1))
 	a, ok := s.apps[p.App]
 	if !ok {
-		s.pendingGone(w, p.App, errors.New("the app is no longer configured"))
+		s.pendingGone(w, r, p.App, errors.New("the app is no longer configured"))
 		return
 	}
 	req := &saml.IdpAuthnRequest{
@@ -112,27 +112,27 @@ func (s *Service) serveResume(w http.ResponseWriter, r *http.Request) {
 		Now: p.Arrived,
 	}
 	if err := req.Validate(); err != nil {
-		s.pendingGone(w, p.App, err)
+		s.pendingGone(w, r, p.App, err)
 		return
 	}
 	req.Now = now
 	u, err := s.dir.Authorize(r.Context(), a.cfg.Name, sess.Subject, sess.Attributes)
 	if err != nil {
-		s.refuseApp(w, a.cfg.Name, u, err)
+		s.refuseApp(w, r, a.cfg.Name, u, err)
 		return
 	}
 	form, err := a.mint(req, u, sess.Created)
 	if err != nil {
-		s.internalError(w, "make an assertion", err)
+		s.internalError(w, r, "make an assertion", err)
 		return
 	}
 	// Recorded before the assertion leaves: an app never sees a login the
 	// directory missed.
 	if err := s.dir.RecordLogin(r.Context(), a.cfg.Name, u, now, SourceProxy); err != nil {
-		s.internalError(w, "record a login", err)
+		s.internalError(w, r, "record a login", err)
 		return
 	}
-	s.log.Info("saml proxy: signed in to an app", "app", a.cfg.Name, "user_id", u.ID)
+	s.log.InfoContext(r.Context(), "saml proxy: signed in to an app", "app", a.cfg.Name, "user_id", u.ID)
 	fields := []postField{{"SAMLResponse", form.SAMLResponse}}
 	if form.RelayState != "" {
 		fields = append(fields, postField{"RelayState", form.RelayState})
@@ -140,15 +140,15 @@ func (s *Service) serveResume(w http.ResponseWriter, r *http.Request) {
 	writePostForm(w, s.formPolicy, form.URL, fields)
 }
 
-func (s *Service) pendingGone(w http.ResponseWriter, app string, err error) {
-	s.log.Warn("saml proxy: cannot resume a sign-in", "app", app, "reason", err.Error())
+func (s *Service) pendingGone(w http.ResponseWriter, r *http.Request, app string, err error) {
+	s.log.WarnContext(r.Context(), "saml proxy: cannot resume a sign-in", "app", app, "reason", err.Error())
 	writeMessage(w, http.StatusBadRequest, "Sign-in expired",
 		"This sign-in has expired, was already used, or was started in another browser. Please start again from the app.")
 }
 
 // refuseApp answers a Directory refusal (403) or failure (500). The log
 // names the app and the user's directory id, nothing more personal.
-func (s *Service) refuseApp(w http.ResponseWriter, app string, u User, err error) {
+func (s *Service) refuseApp(w http.ResponseWriter, r *http.Request, app string, u User, err error) {
 	var reason, message string
 	switch {
 	case errors.Is(err, ErrNotAssigned):
@@ -158,9 +158,9 @@ func (s *Service) refuseApp(w http.ResponseWriter, app string, u User, err error
 	case errors.Is(err, ErrUnknownUser):
 		reason, message = "unknown user", "Your account is not known for this app. Ask your administrator for access."
 	default:
-		s.internalError(w, "authorize a sign-in for app "+app, err)
+		s.internalError(w, r, "authorize a sign-in for app "+app, err)
 		return
 	}
-	s.log.Warn("saml proxy: refused a sign-in", "app", app, "user_id", u.ID, "reason", reason)
+	s.log.WarnContext(r.Context(), "saml proxy: refused a sign-in", "app", app, "user_id", u.ID, "reason", reason)
 	writeMessage(w, http.StatusForbidden, "Access denied", message)
 }

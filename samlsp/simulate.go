@@ -97,7 +97,7 @@ func (s *Service) SimulateLogin(ctx context.Context, appName string, u User) err
 		if err := s.dir.RecordLogin(ctx, appName, u, now, SourceSimulated); err != nil {
 			return fmt.Errorf("simulate login: app %s took the login, but recording it failed: %w", appName, err)
 		}
-		s.log.Info("saml: simulated a login", "app", appName, "user_id", u.ID)
+		s.log.InfoContext(ctx, "saml: simulated a login", "app", appName, "user_id", u.ID)
 		return nil
 	case st == http.StatusRequestTimeout || st == http.StatusTooEarly || st == http.StatusTooManyRequests || st >= 500:
 		return &TemporaryError{App: appName, Status: st, Err: errors.New(resp.Status)}

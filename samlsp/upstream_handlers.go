@@ -23,7 +23,7 @@ func (s *Service) serveACS(w http.ResponseWriter, r *http.Request) {
 			if re, ok := p.(runtime.Error); ok {
 				kind = re.Error()
 			}
-			s.log.Error("saml: the ACS panicked on a response; refused it", "panic", kind)
+			s.log.ErrorContext(r.Context(), "saml: the ACS panicked on a response; refused it", "panic", kind)
 			s.refuseSignIn(w)
 		}
 	}()
@@ -41,8 +41,8 @@ func (s *Service) serveACS(w http.ResponseWriter, r *http.Request) {
 
 // onSPError replaces crewjam's DefaultOnError, which logs the whole
 // SAMLResponse.
-func (s *Service) onSPError(w http.ResponseWriter, _ *http.Request, err error) {
-	s.log.Warn("saml: refused a sign-in response", "reason", refusalReason(err))
+func (s *Service) onSPError(w http.ResponseWriter, r *http.Request, err error) {
+	s.log.WarnContext(r.Context(), "saml: refused a sign-in response", "reason", refusalReason(err))
 	s.refuseSignIn(w)
 }
 
@@ -71,18 +71,18 @@ func (s *Service) serveLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	req, err := sp.MakeAuthenticationRequest(location, binding, saml.HTTPPostBinding)
 	if err != nil {
-		s.internalError(w, "make the AuthnRequest", err)
+		s.internalError(w, r, "make the AuthnRequest", err)
 		return
 	}
 	relayState, err := s.sp.RequestTracker.TrackRequest(w, tr, req.ID)
 	if err != nil {
-		s.internalError(w, "track the AuthnRequest", err)
+		s.internalError(w, r, "track the AuthnRequest", err)
 		return
 	}
 	if binding == saml.HTTPRedirectBinding {
 		to, err := req.Redirect(relayState, sp)
 		if err != nil {
-			s.internalError(w, "encode the AuthnRequest", err)
+			s.internalError(w, r, "encode the AuthnRequest", err)
 			return
 		}
 		w.Header().Set("Cache-Control", "no-store")
@@ -93,7 +93,7 @@ func (s *Service) serveLogin(w http.ResponseWriter, r *http.Request) {
 	doc.SetRoot(req.Element())
 	var buf bytes.Buffer
 	if _, err := doc.WriteTo(&buf); err != nil {
-		s.internalError(w, "encode the AuthnRequest", err)
+		s.internalError(w, r, "encode the AuthnRequest", err)
 		return
 	}
 	writePostForm(w, s.formPolicy, location, []postField{
@@ -106,7 +106,7 @@ func (s *Service) serveLogin(w http.ResponseWriter, r *http.Request) {
 // the upstream IdP (crewjam has no single logout to offer).
 func (s *Service) serveLogout(w http.ResponseWriter, r *http.Request) {
 	if err := s.sessions.DeleteSession(w, r); err != nil {
-		s.internalError(w, "delete the session", err)
+		s.internalError(w, r, "delete the session", err)
 		return
 	}
 	writeMessage(w, http.StatusOK, "Signed out", "You are signed out of scimbridge.")
@@ -124,7 +124,7 @@ func (s *Service) RequireSession(next http.Handler) http.Handler {
 			return
 		}
 		if !errors.Is(err, errNoSession) {
-			s.internalError(w, "read the session", err)
+			s.internalError(w, r, "read the session", err)
 			return
 		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -138,7 +138,7 @@ func (s *Service) RequireSession(next http.Handler) http.Handler {
 
 // internalError logs err (never personal data: callers pass errors of
 // their own making) and answers 500 without details.
-func (s *Service) internalError(w http.ResponseWriter, what string, err error) {
-	s.log.Error("saml: could not "+what, "error", err)
+func (s *Service) internalError(w http.ResponseWriter, r *http.Request, what string, err error) {
+	s.log.ErrorContext(r.Context(), "saml: could not "+what, "error", err)
 	writeMessage(w, http.StatusInternalServerError, "Something went wrong", "Something went wrong on our side. Please try again.")
 }

@@ -54,12 +54,18 @@ func newHarness(t *testing.T, apps ...string) *harness {
 // newHarnessRules is newHarness with per-app normalisation rules.
 func newHarnessRules(t *testing.T, rules map[string]compat.Set, apps ...string) *harness {
 	t.Helper()
+	return newHarnessObserved(t, rules, nil, apps...)
+}
+
+// newHarnessObserved is newHarnessRules with observers of the access log.
+func newHarnessObserved(t *testing.T, rules map[string]compat.Set, observers []scim.Observer, apps ...string) *harness {
+	t.Helper()
 	if len(apps) == 0 {
 		apps = []string{"acme"}
 	}
 	ctx := context.Background()
 	logs := &syncBuffer{}
-	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	log := slog.New(scim.LogHandler(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	dbPath := filepath.Join(t.TempDir(), "scimbridge.db")
 	db, err := sqlite.Open(ctx, dbPath, sqlite.Options{Logger: log})
 	if err != nil {
@@ -70,7 +76,7 @@ func newHarnessRules(t *testing.T, rules map[string]compat.Set, apps ...string) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.srv = httptest.NewServer(scim.AccessLog(log, s.Handler()))
+	h.srv = httptest.NewServer(scim.AccessLog(log, s.Handler(), observers...))
 	t.Cleanup(func() {
 		h.srv.Close()
 		s.Close()

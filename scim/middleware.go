@@ -8,16 +8,19 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"time"
 )
 
 type requestInfoKey struct{}
 
 // requestInfo travels in the request context so that the access log can
-// report what inner handlers learned (the app).
+// report what inner handlers learned (the app, and whether it is one the
+// server serves).
 type requestInfo struct {
-	id  string
-	app string
+	id       string
+	app      string
+	appKnown bool
 }
 
 // RequestID returns the id the access log gave the request, or "" outside
@@ -29,18 +32,26 @@ func RequestID(ctx context.Context) string {
 	return ""
 }
 
-func setRequestApp(ctx context.Context, app string) {
+func setRequestApp(ctx context.Context, app string, known bool) {
 	if info, ok := ctx.Value(requestInfoKey{}).(*requestInfo); ok {
-		info.app = app
+		info.app, info.appKnown = app, known
 	}
 }
+
+// Observer learns of each request the access log has finished: its final
+// status and how long it took, and the app it was for when that app is
+// one the server serves ("" otherwise, so that made-up names in paths
+// never reach it).
+type Observer func(r *http.Request, app string, status int, elapsed time.Duration)
 
 // AccessLog gives each request an id (the client's X-Request-Id when it is
 // sane, a new one otherwise), echoes it in the response, recovers panics
 // into a bare 500, and logs one line per request: method, path, app,
 // status, duration, bytes, request id. Query strings are not logged: SCIM
-// filters carry user names and emails.
-func AccessLog(log *slog.Logger, next http.Handler) http.Handler {
+// filters carry user names and emails; nor are path segments that hold an
+// email address (the admin API names accounts by user name). Then it
+// tells the observers.
+func AccessLog(log *slog.Logger, next http.Handler, observers ...Observer) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		info := &requestInfo{id: requestIDFrom(r)}
@@ -58,22 +69,45 @@ func AccessLog(log *slog.Logger, next http.Handler) http.Handler {
 					writeError(rec, internalError(r.Context()))
 				}
 			}
+			elapsed := time.Since(start)
+			status := rec.statusOr200()
 			level := slog.LevelInfo
-			if rec.status >= 500 {
+			if status >= 500 {
 				level = slog.LevelError
 			}
 			log.LogAttrs(r.Context(), level, "request",
 				slog.String("method", r.Method),
-				slog.String("path", r.URL.Path),
+				slog.String("path", logPath(r.URL.Path)),
 				slog.String("app", info.app),
-				slog.Int("status", rec.statusOr200()),
-				slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
+				slog.Int("status", status),
+				slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
 				slog.Int64("bytes", rec.bytes),
 				slog.String("request_id", info.id),
 			)
+			app := ""
+			if info.appKnown {
+				app = info.app
+			}
+			for _, o := range observers {
+				o(r, app, status, elapsed)
+			}
 		}()
 		next.ServeHTTP(rec, r)
 	})
+}
+
+// logPath is path with each segment that holds an email address masked.
+func logPath(path string) string {
+	if !strings.Contains(path, "@") {
+		return path
+	}
+	parts := strings.Split(path, "/")
+	for i, p := range parts {
+		if strings.Contains(p, "@") {
+			parts[i] = "-"
+		}
+	}
+	return strings.Join(parts, "/")
 }
 
 func requestIDFrom(r *http.Request) string {

@@ -242,12 +242,12 @@ const (
 func (s *Server) serveSCIM(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", contentType)
 	name := r.PathValue("app")
-	setRequestApp(r.Context(), name)
+	a, ok := s.apps[name]
+	setRequestApp(r.Context(), name, ok)
 	if err := s.auth.check(r, name); err != nil {
 		writeError(w, classify(r.Context(), s.log, err))
 		return
 	}
-	a, ok := s.apps[name]
 	if !ok {
 		// A token for an app that has left the configuration.
 		writeError(w, errUnauthorized)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -268,6 +269,14 @@ func TestSeatLedger(t *testing.T) {
 		if got[name] != m {
 			t.Errorf("%s: %+v, want %+v", name, got[name], m)
 		}
+	}
+	// SeatUse, which metrics read, gives the same modules.
+	use, err := w.eng.SeatUse(context.Background(), "peopleai")
+	if err != nil || !slices.Equal(use, seats.Modules) {
+		t.Errorf("SeatUse = %+v, %v; want %+v", use, err, seats.Modules)
+	}
+	if _, err := w.eng.SeatUse(context.Background(), "nope"); err == nil {
+		t.Error("SeatUse of an unknown app succeeded")
 	}
 	if len(seats.Blocked) != 1 || seats.Blocked[0].UserID != ids["dan"] {
 		t.Errorf("blocked: %+v", seats.Blocked)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/scimbridge/scimbridge/adapters/account"
+	"github.com/scimbridge/scimbridge/adapters/profile"
 	"github.com/scimbridge/scimbridge/adapters/queue"
 )
 
@@ -54,29 +55,11 @@ func (e *Engine) Seats(ctx context.Context, app string, now time.Time) (Seats, e
 		return out, nil
 	}
 	q := queue.In(e.db.ReadSQL())
-	held, err := q.ObservedRoles(ctx, app, "")
+	modules, err := moduleSeats(ctx, q, p, app)
 	if err != nil {
 		return out, err
 	}
-	grants, err := q.PendingGrants(ctx, app, "")
-	if err != nil {
-		return out, err
-	}
-	for _, m := range p.Modules {
-		ms := ModuleSeats{Module: m.Name, Limit: m.Limit, Enforced: m.Enforced}
-		for role, n := range held {
-			if slices.Contains(p.RoleModules(role), m.Name) {
-				ms.Used += n
-			}
-		}
-		for _, g := range grants {
-			if slices.Contains(p.RoleModules(g.Role), m.Name) && !slices.Contains(p.RoleModules(g.HeldRole), m.Name) {
-				ms.Pending++
-			}
-		}
-		ms.Over = m.Limit > 0 && ms.Used > m.Limit
-		out.Modules = append(out.Modules, ms)
-	}
+	out.Modules = modules
 	accounts, err := q.Accounts(ctx, app)
 	if err != nil {
 		return out, err
@@ -100,6 +83,49 @@ func (e *Engine) Seats(ctx context.Context, app string, now time.Time) (Seats, e
 			out.Reclaimable = append(out.Reclaimable, Reclaimable{UserID: a.UserID, UserName: a.UserName,
 				Role: a.Observed.Role, Modules: mods, LastLogin: last})
 		}
+	}
+	return out, nil
+}
+
+// SeatUse returns the modules of app's seat ledger alone, without the
+// accounts that Seats lists: a count of the app's active accounts by role
+// and its pending grants, cheap enough to read on every metrics scrape.
+// An app that counts no seats has none.
+func (e *Engine) SeatUse(ctx context.Context, app string) ([]ModuleSeats, error) {
+	cfg, ok := e.apps[app]
+	if !ok {
+		return nil, fmt.Errorf("app %q is not configured", app)
+	}
+	if !cfg.Profile.Counted() {
+		return nil, nil
+	}
+	return moduleSeats(ctx, queue.In(e.db.ReadSQL()), cfg.Profile, app)
+}
+
+func moduleSeats(ctx context.Context, q queue.Queue, p *profile.Profile, app string) ([]ModuleSeats, error) {
+	held, err := q.ObservedRoles(ctx, app, "")
+	if err != nil {
+		return nil, err
+	}
+	grants, err := q.PendingGrants(ctx, app, "")
+	if err != nil {
+		return nil, err
+	}
+	var out []ModuleSeats
+	for _, m := range p.Modules {
+		ms := ModuleSeats{Module: m.Name, Limit: m.Limit, Enforced: m.Enforced}
+		for role, n := range held {
+			if slices.Contains(p.RoleModules(role), m.Name) {
+				ms.Used += n
+			}
+		}
+		for _, g := range grants {
+			if slices.Contains(p.RoleModules(g.Role), m.Name) && !slices.Contains(p.RoleModules(g.HeldRole), m.Name) {
+				ms.Pending++
+			}
+		}
+		ms.Over = m.Limit > 0 && ms.Used > m.Limit
+		out = append(out, ms)
 	}
 	return out, nil
 }

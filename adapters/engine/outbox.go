@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/scimbridge/scimbridge/scim/store"
@@ -28,6 +29,32 @@ func (e *Engine) PruneOutbox(ctx context.Context, retention time.Duration) (int,
 			return total, err
 		}
 	}
+}
+
+// Backlog is how many change events the engine has yet to handle, and
+// when the oldest of them was recorded (zero when there are none).
+// Sequence numbers have no gaps above the cursor (pruning stops at it),
+// so the count is a difference of two key lookups, not a scan.
+func (e *Engine) Backlog(ctx context.Context) (n int64, oldest time.Time, err error) {
+	cursor, err := e.db.Cursor(ctx, e.consumer)
+	if err != nil {
+		return 0, time.Time{}, fmt.Errorf("outbox backlog: %w", err)
+	}
+	next, err := e.db.Events(ctx, "", cursor, 1)
+	if err != nil {
+		return 0, time.Time{}, fmt.Errorf("outbox backlog: %w", err)
+	}
+	if len(next) == 0 {
+		return 0, time.Time{}, nil
+	}
+	last, err := e.db.LatestEvents(ctx, "", 1)
+	if err != nil {
+		return 0, time.Time{}, fmt.Errorf("outbox backlog: %w", err)
+	}
+	if len(last) == 0 {
+		return 0, time.Time{}, nil
+	}
+	return last[0].Seq - cursor, next[0].Time, nil
 }
 
 // WatchOutbox prunes the outbox at once and then every interval, until

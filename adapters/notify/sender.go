@@ -38,6 +38,9 @@ type Options struct {
 	Client *http.Client
 	// UserAgent is sent with every request. Default "scimbridge".
 	UserAgent string
+	// Delivered, when set, learns the outcome of each request to a
+	// webhook, named by its Label, as it happens (for metrics).
+	Delivered func(webhook string, ok bool)
 }
 
 func (o Options) withDefaults() Options {
@@ -340,8 +343,10 @@ func (s *Sender) round(ctx context.Context, id int64) {
 			p.SentTo = append(p.SentTo, r.h.key)
 			r.h.succeeded()
 			s.log.Debug("webhook delivered", "webhook", r.h.label, "event", n.Kind, "notification", n.ID)
+			s.delivered(r.h.label, true)
 		default:
 			p.Error = r.h.label + ": " + r.err.Error()
+			s.delivered(r.h.label, false)
 			earliest(later(r.h.failed(now, r.retryAfter, s.backoff), retry))
 		}
 	}
@@ -358,6 +363,12 @@ func (s *Sender) round(ctx context.Context, id int64) {
 				"attempts", p.Attempts, "error", p.Error, "next_attempt", next)
 		}
 		s.record(ctx, n, func(ctx context.Context, q queue.Queue) error { return q.MarkFailed(ctx, n.ID, next, p) })
+	}
+}
+
+func (s *Sender) delivered(webhook string, ok bool) {
+	if s.opt.Delivered != nil {
+		s.opt.Delivered(webhook, ok)
 	}
 }
 

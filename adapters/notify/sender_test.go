@@ -205,8 +205,17 @@ func TestRetriesUntilDelivered(t *testing.T) {
 			w.WriteHeader(http.StatusInternalServerError)
 		}
 	})
-	s, c := newSender(t, db, []notify.Webhook{{URL: rc.URL, Secret: []byte("k")}},
-		notify.Options{MinBackoff: time.Minute, MaxBackoff: time.Hour}, nil)
+	var (
+		mu       sync.Mutex
+		outcomes []string
+	)
+	delivered := func(webhook string, ok bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		outcomes = append(outcomes, fmt.Sprintf("%s %v", webhook, ok))
+	}
+	s, c := newSender(t, db, []notify.Webhook{{URL: rc.URL + "/hook?token=secret", Secret: []byte("k")}},
+		notify.Options{MinBackoff: time.Minute, MaxBackoff: time.Hour, Delivered: delivered}, nil)
 	id := enqueue(t, db, queue.TaskOpened, "peopleai", "jane@example.com")
 	t0 := c.now()
 	pass(t, s)
@@ -231,6 +240,12 @@ func TestRetriesUntilDelivered(t *testing.T) {
 	}
 	if n := notification(t, db, id); n.Delivered.IsZero() || n.Attempts != 2 {
 		t.Errorf("after the retry: %+v", n)
+	}
+	// Outcomes name the webhook by scheme and host only.
+	mu.Lock()
+	defer mu.Unlock()
+	if want := []string{rc.URL + " false", rc.URL + " true"}; !slices.Equal(outcomes, want) {
+		t.Errorf("outcomes %q, want %q", outcomes, want)
 	}
 }
 

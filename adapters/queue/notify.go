@@ -271,6 +271,18 @@ func (q Queue) Notifications(ctx context.Context, after int64, limit int) ([]Not
 	return q.notifications(ctx, `WHERE id > ? ORDER BY id LIMIT ?`, after, limit)
 }
 
+// CountUndelivered counts the notifications not delivered: those still
+// being tried and those given up (kept until they are pruned), both from
+// the index of undelivered notifications.
+func (q Queue) CountUndelivered(ctx context.Context) (trying, givenUp int, err error) {
+	err = q.sql.QueryRow(ctx, `SELECT count(next_attempt), count(*) - count(next_attempt)
+		FROM adapter_notifications INDEXED BY adapter_notifications_due WHERE delivered IS NULL`).Scan(&trying, &givenUp)
+	if err != nil {
+		return 0, 0, fmt.Errorf("count undelivered notifications: %w", err)
+	}
+	return trying, givenUp, nil
+}
+
 // Progress is where the delivery of a notification stands after a round.
 type Progress struct {
 	// Attempts counts the rounds that made a request, this one included.

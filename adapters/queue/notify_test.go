@@ -182,6 +182,14 @@ func TestDeliveryStates(t *testing.T) {
 	if got := due(now); !slices.Equal(got, ids[:]) {
 		t.Fatalf("due at first: %v, want %v", got, ids)
 	}
+	counted := func(wantTrying, wantGivenUp int) {
+		t.Helper()
+		trying, givenUp, err := r.CountUndelivered(ctx)
+		if err != nil || trying != wantTrying || givenUp != wantGivenUp {
+			t.Errorf("CountUndelivered = %d trying, %d given up, %v; want %d, %d", trying, givenUp, err, wantTrying, wantGivenUp)
+		}
+	}
+	counted(3, 0)
 	later := now.Add(time.Minute)
 	err = in(t, db, func(q queue.Queue) error {
 		if err := q.MarkDelivered(ctx, ids[0], now, queue.Progress{Attempts: 1, SentTo: []string{"a"}}); err != nil {
@@ -202,6 +210,7 @@ func TestDeliveryStates(t *testing.T) {
 	if got := due(now); len(got) != 0 {
 		t.Errorf("due right after: %v, want none", got)
 	}
+	counted(1, 1)
 	if got := due(later); !slices.Equal(got, ids[1:2]) {
 		t.Errorf("due a minute later: %v, want %v", got, ids[1:2])
 	}

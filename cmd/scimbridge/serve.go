@@ -29,7 +29,11 @@ const serveUsage = `Usage: scimbridge serve [-config FILE]
 Runs the SCIM server: one SCIM 2.0 endpoint per configured app at
 <public_url>/apps/<app>/scim/v2/, the admin JSON API under
 <public_url>/api/v1/ (for admin tokens: "scimbridge token create -admin"),
-the admin console at <public_url>/console/, and GET /healthz. Beside it,
+the admin console at <public_url>/console/, GET /healthz (alive: the
+database answers), GET /readyz (ready for traffic: started, not
+stopping, the database takes writes) and GET /metrics (Prometheus; the
+config's metrics section can move it to an address of its own, require
+a token or turn it off: docs/operations.md). Beside it,
 the engine turns each change the IdP makes into the work the app needs
 (tasks for admins: see "scimbridge tasks"), flags overdue tasks, and
 sends notifications to the configured webhooks.
@@ -88,8 +92,12 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		eng.Run(engineCtx, dispatchInterval)
 	}()
 	defer func() { stopEngine(); <-engineDone }()
+	mets, err := newMetrics(cfg, e.getenv, db, eng, log)
+	if err != nil {
+		return err
+	}
 	// Webhooks and the overdue check; they stop before the engine.
-	stopNotifier, err := startNotifier(cfg, e.getenv, db, eng, log)
+	stopNotifier, err := startNotifier(cfg, e.getenv, db, eng, webhookObserver(mets), log)
 	if err != nil {
 		return err
 	}
@@ -155,12 +163,19 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	mux.Handle(console.Prefix, ui)
+	stopMetrics, err := serveMetrics(cfg, mets, mux, log)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
+	ready := &readiness{db: db, log: log}
+	mux.Handle("GET /readyz", ready)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		w.Header().Set("Content-Type", "application/json")
 		if err := db.Ping(ctx); err != nil {
-			log.Error("health check failed", "error", err)
+			log.ErrorContext(r.Context(), "health check failed", "error", err)
 			w.WriteHeader(http.StatusServiceUnavailable)
 			io.WriteString(w, `{"status":"unavailable"}`+"\n")
 			return
@@ -173,7 +188,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
 	hs := &http.Server{
-		Handler:           scim.AccessLog(log, mux),
+		Handler:           scim.AccessLog(log, mux, requestObservers(mets)...),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      120 * time.Second,
@@ -183,6 +198,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
+	ready.serving.Store(true)
 	log.Info("scimbridge is serving",
 		"version", version(),
 		"listen", ln.Addr().String(),
@@ -203,6 +219,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
+	ready.serving.Store(false)
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	if err := hs.Shutdown(sctx); err != nil {
@@ -228,7 +245,8 @@ func tuneGC(getenv func(string) string) {
 }
 
 // newLogger builds the process logger. "auto" writes text to a terminal
-// and JSON otherwise.
+// and JSON otherwise. Lines logged with a request's context carry its
+// request_id.
 func newLogger(w io.Writer, cfg config.Log) *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(cfg.Level))
@@ -243,7 +261,7 @@ func newLogger(w io.Writer, cfg config.Log) *slog.Logger {
 		}
 	}
 	if format == "text" {
-		return slog.New(slog.NewTextHandler(w, opts))
+		return slog.New(scim.LogHandler(slog.NewTextHandler(w, opts)))
 	}
-	return slog.New(slog.NewJSONHandler(w, opts))
+	return slog.New(scim.LogHandler(slog.NewJSONHandler(w, opts)))
 }

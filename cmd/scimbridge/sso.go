@@ -104,7 +104,7 @@ func (h hookSink) RecordLogin(ctx context.Context, app string, ev oktahook.Login
 	u, err := h.d.lookup(ctx, app, ev.Login)
 	if errors.Is(err, samlsp.ErrUnknownUser) {
 		// Okta knows people the IdP never pushed to this app.
-		h.log.Debug("an Okta login of a user the app does not have", "app", app, "event", ev.EventID)
+		h.log.DebugContext(ctx, "an Okta login of a user the app does not have", "app", app, "event", ev.EventID)
 		return nil
 	}
 	if err != nil {

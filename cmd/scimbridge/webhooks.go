@@ -23,10 +23,11 @@ const pruneInterval = 10 * time.Minute
 // startNotifier starts, beside the server, the sender of webhook
 // notifications, the check for overdue tasks and the pruning of the
 // outbox. Neither holds up the
-// server or the engine: both only read and write the database. The
-// returned function stops them and waits; call it before the database
-// closes.
-func startNotifier(cfg *config.Config, getenv func(string) string, db *sqlite.DB, eng *engine.Engine, log *slog.Logger) (stop func(), err error) {
+// server or the engine: both only read and write the database. delivered,
+// when set, learns each webhook request's outcome. The returned function
+// stops them and waits; call it before the database closes.
+func startNotifier(cfg *config.Config, getenv func(string) string, db *sqlite.DB, eng *engine.Engine,
+	delivered func(webhook string, ok bool), log *slog.Logger) (stop func(), err error) {
 	secrets, err := cfg.ReadWebhookSecrets(getenv)
 	if err != nil {
 		return nil, err
@@ -39,7 +40,7 @@ func startNotifier(cfg *config.Config, getenv func(string) string, db *sqlite.DB
 	}
 	// Without webhooks the sender still runs: it marks notifications
 	// as having no one to go to and deletes old ones.
-	sender, err := notify.New(db, hooks, log, notify.Options{UserAgent: "scimbridge/" + version()})
+	sender, err := notify.New(db, hooks, log, notify.Options{UserAgent: "scimbridge/" + version(), Delivered: delivered})
 	if err != nil {
 		return nil, err
 	}

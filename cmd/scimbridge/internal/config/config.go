@@ -65,6 +65,8 @@ type Config struct {
 	// Console says who may sign in to the admin console through the
 	// company IdP (console.go).
 	Console *Console `yaml:"console"`
+	// Metrics configures GET /metrics (metrics.go).
+	Metrics Metrics `yaml:"metrics"`
 
 	// Path is the file the configuration was read from.
 	Path string `yaml:"-"`
@@ -184,6 +186,9 @@ func Parse(path string, data []byte, profiles []string) (*Config, error) {
 		return nil, err
 	}
 	if err := c.checkConsole(positions(&doc)); err != nil {
+		return nil, err
+	}
+	if err := c.checkMetrics(positions(&doc)); err != nil {
 		return nil, err
 	}
 	return &c, nil
