@@ -3,6 +3,8 @@ package sqlite_test
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -115,5 +117,24 @@ func TestPragmaOnlyRunsPragmas(t *testing.T) {
 	})
 	if errors.Is(err, store.ErrUnavailable) {
 		t.Errorf("a conflict counts as an unwritable database: %v", err)
+	}
+}
+
+// TestNewDatabasePrivate: a new database file and its -wal and -shm files
+// are readable by their owner only, whatever the umask.
+func TestNewDatabasePrivate(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "scim.db")
+	db := openAt(t, path)
+	createUser(t, db, "u1", "alice")
+	defer db.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s has mode %v, want 0600", filepath.Base(p), fi.Mode().Perm())
+		}
 	}
 }
