@@ -92,10 +92,12 @@ func (e *Engine) Run(ctx context.Context, interval time.Duration) error {
 			if ctx.Err() != nil {
 				return nil
 			}
+			var cause *store.UnavailableError
 			switch {
-			case errors.Is(err, store.ErrUnavailable):
+			case errors.As(err, &cause):
 				if !unwritable {
-					e.log.Error("dispatching change events waits: the database cannot be written", "error", err)
+					e.log.Error("dispatching change events waits: the database cannot be written",
+						"reason", cause.Reason, "code", cause.Code)
 				}
 				unwritable = true
 			case err != nil:
