@@ -80,6 +80,68 @@ func internalError(ctx context.Context) *Error {
 	}
 }
 
+// errUnavailable answers a write the database cannot take now (a full
+// disk, a read-only file). The IdP retries it later; Retry-After says
+// when.
+var errUnavailable = &Error{Status: http.StatusServiceUnavailable,
+	Detail: "the service cannot store changes at the moment; try again later"}
+
+// retryAfter is the wait a 503 asks for, in seconds: what makes the
+// database refuse writes takes an operator, not a moment, to fix.
+const retryAfter = "30"
+
+// retryHint adds Retry-After to every 503, whoever writes it: scimbridge
+// or the SCIM library.
+type retryHint struct{ http.ResponseWriter }
+
+func (w retryHint) WriteHeader(status int) {
+	if status == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
+		w.Header().Set("Retry-After", retryAfter)
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w retryHint) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// pastLibrary lets a handler that github.com/elimity-com/scim calls send
+// an error the library would turn into a 500: it allows only the statuses
+// of RFC 7644's table, which has no 503. Once the handler has answered,
+// the library's own answer is dropped.
+type pastLibrary struct {
+	http.ResponseWriter
+	answered bool
+}
+
+type pastLibraryKey struct{}
+
+func (w *pastLibrary) WriteHeader(status int) {
+	if !w.answered {
+		w.ResponseWriter.WriteHeader(status)
+	}
+}
+
+func (w *pastLibrary) Write(b []byte) (int, error) {
+	if w.answered {
+		return len(b), nil
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// serveLibrary has the library serve r, letting its handlers answer past
+// it.
+func serveLibrary(lib http.Handler, w http.ResponseWriter, r *http.Request) {
+	pw := &pastLibrary{ResponseWriter: w}
+	lib.ServeHTTP(pw, r.WithContext(context.WithValue(r.Context(), pastLibraryKey{}, pw)))
+}
+
+// answerPast writes e as the answer to r, which serveLibrary serves.
+func answerPast(r *http.Request, e *Error) {
+	if pw, ok := r.Context().Value(pastLibraryKey{}).(*pastLibrary); ok && !pw.answered {
+		writeError(pw.ResponseWriter, e)
+		pw.answered = true
+	}
+}
+
 // classify maps an error from the query, store or handler layers to the
 // SCIM error the client should see, logging the ones it hides.
 func classify(ctx context.Context, log *slog.Logger, err error) *Error {
@@ -90,6 +152,7 @@ func classify(ctx context.Context, log *slog.Logger, err error) *Error {
 		conflict    *store.ConflictError
 		member      *store.UnknownMemberError
 		unsupported *store.UnsupportedFilterError
+		unwritable  *store.UnavailableError
 	)
 	switch {
 	case errors.As(err, &scimErr):
@@ -109,6 +172,12 @@ func classify(ctx context.Context, log *slog.Logger, err error) *Error {
 		return badRequest("invalidValue", "%s", member.Error())
 	case errors.Is(err, store.ErrNotFound):
 		return &Error{Status: http.StatusNotFound, Detail: "no such resource"}
+	case errors.As(err, &unwritable):
+		// Once per refused request: how many changes the outage cost
+		// shows in the log. Reason and code hold no data.
+		log.ErrorContext(ctx, "the database cannot be written; the change was refused",
+			"reason", unwritable.Reason, "code", unwritable.Code, "request_id", RequestID(ctx))
+		return errUnavailable
 	case errors.Is(err, context.Canceled):
 		// The client went away; nobody reads this answer.
 		return &Error{Status: http.StatusServiceUnavailable, Detail: "request cancelled"}

@@ -64,7 +64,11 @@ func answer(r *http.Request, log *slog.Logger, rd rendered, err error) (elimity.
 // SCIM response; anything else would reach the client as a 500 with err's
 // text.
 func libraryError(r *http.Request, log *slog.Logger, err error) error {
-	return classify(r.Context(), log, err).library()
+	e := classify(r.Context(), log, err)
+	if e.Status == http.StatusServiceUnavailable {
+		answerPast(r, e)
+	}
+	return e.library()
 }
 
 // library gives the resource to github.com/elimity-com/scim, which adds

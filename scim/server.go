@@ -240,6 +240,7 @@ const (
 )
 
 func (s *Server) serveSCIM(w http.ResponseWriter, r *http.Request) {
+	w = retryHint{w}
 	w.Header().Set("Content-Type", contentType)
 	name := r.PathValue("app")
 	a, ok := s.apps[name]
@@ -299,7 +300,7 @@ func (a *appHandler) serve(w http.ResponseWriter, r *http.Request, path string) 
 		lr := r.Clone(r.Context())
 		lr.URL.Path = "/v2" + path
 		lr.URL.RawPath = ""
-		a.lib.ServeHTTP(w, lr)
+		serveLibrary(a.lib, w, lr)
 	}
 }
 

@@ -25,6 +25,7 @@ import (
 	"github.com/scimbridge/scimbridge/adapters/reconcile"
 	"github.com/scimbridge/scimbridge/adapters/task"
 	"github.com/scimbridge/scimbridge/scim"
+	"github.com/scimbridge/scimbridge/scim/store"
 	"github.com/scimbridge/scimbridge/scim/store/sqlite"
 )
 
@@ -208,6 +209,7 @@ type errorBody struct {
 func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var se *statusError
 	var tooBig *http.MaxBytesError
+	var unwritable *store.UnavailableError
 	switch {
 	case errors.As(err, &se):
 	case errors.As(err, &tooBig):
@@ -215,6 +217,11 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, context.Canceled):
 		// The client went away; nobody reads this answer.
 		se = &statusError{http.StatusServiceUnavailable, "request cancelled"}
+	case errors.As(err, &unwritable):
+		s.log.ErrorContext(r.Context(), "the database cannot be written; the change was refused",
+			"reason", unwritable.Reason, "code", unwritable.Code, "request_id", scim.RequestID(r.Context()))
+		w.Header().Set("Retry-After", "30")
+		se = &statusError{http.StatusServiceUnavailable, "the change cannot be stored at the moment; try again later"}
 	default:
 		id := scim.RequestID(r.Context())
 		s.log.ErrorContext(r.Context(), "admin API request failed", "request_id", id,

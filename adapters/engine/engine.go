@@ -83,17 +83,30 @@ func New(db *sqlite.DB, apps map[string]App, log *slog.Logger) *Engine {
 func (e *Engine) Run(ctx context.Context, interval time.Duration) error {
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	// An unwritable database fails every poll until an operator acts:
+	// say so once, and once more when it passes.
+	unwritable := false
 	for {
 		for {
 			n, err := e.Dispatch(ctx)
-			if err != nil {
-				if ctx.Err() != nil {
-					return nil
-				}
-				e.log.Error("dispatching change events failed; retrying", "error", err)
-				break
+			if ctx.Err() != nil {
+				return nil
 			}
-			if n == 0 {
+			var cause *store.UnavailableError
+			switch {
+			case errors.As(err, &cause):
+				if !unwritable {
+					e.log.Error("dispatching change events waits: the database cannot be written",
+						"reason", cause.Reason, "code", cause.Code)
+				}
+				unwritable = true
+			case err != nil:
+				e.log.Error("dispatching change events failed; retrying", "error", err)
+			case unwritable:
+				e.log.Info("dispatching change events goes on: the database can be written again")
+				unwritable = false
+			}
+			if err != nil || n == 0 {
 				break
 			}
 		}

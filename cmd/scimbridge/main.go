@@ -47,6 +47,7 @@ func commands() []command {
 		{"saml", "create the SAML keys of the SSO proxy", runSAML},
 		{"export", "write a CSV for an app's own bulk import (6clicks)", runExport},
 		{"seats", "show an app's seat ledger: used, pending, blocked, reclaimable", runSeats},
+		{"backup", "write a consistent copy of the database, also while serving", runBackup},
 		{"version", "print the version", runVersion},
 	}
 }

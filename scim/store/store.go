@@ -278,6 +278,31 @@ type Event struct {
 // ErrNotFound means the resource does not exist in the app.
 var ErrNotFound = errors.New("not found")
 
+// ErrUnavailable means the database cannot take writes for now: the disk
+// is full, the file or its directory is read-only, or the disk reports I/O
+// errors. The write kept nothing; reads may still work, and the same write
+// may succeed once an operator has fixed the cause. Errors that match it
+// are *UnavailableError.
+var ErrUnavailable = errors.New("the database cannot be written")
+
+// UnavailableError is an ErrUnavailable with its cause.
+type UnavailableError struct {
+	// Reason says why in words fit for a log line: it holds no data.
+	Reason string
+	// Code is the backend's own name for the error, such as SQLITE_FULL.
+	Code string
+	Err  error
+}
+
+func (e *UnavailableError) Error() string {
+	return fmt.Sprintf("%v (%s): %v", ErrUnavailable, e.Reason, e.Err)
+}
+
+func (e *UnavailableError) Unwrap() error { return e.Err }
+
+// Is makes errors.Is(err, ErrUnavailable) hold.
+func (e *UnavailableError) Is(target error) bool { return target == ErrUnavailable }
+
 // ConflictError means a uniqueness constraint would be broken.
 type ConflictError struct {
 	Attribute string // "userName" or "displayName"

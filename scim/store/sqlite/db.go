@@ -9,8 +9,10 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/url"
+	"os"
 	"runtime"
 	"sync"
 	"time"
@@ -58,6 +60,9 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	}
 	if opts.CheckpointInterval <= 0 {
 		opts.CheckpointInterval = 200 * time.Millisecond
+	}
+	if err := createPrivate(path); err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	drv, err := newDriver()
 	if err != nil {
@@ -128,6 +133,20 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	// that checkpoints and writes run side by side.
 	db.ckpt = startCheckpointer(write, opts.CheckpointInterval, opts.Logger)
 	return db, nil
+}
+
+// createPrivate creates the database file, if it is missing, readable by
+// its owner only: it holds personal data and token hashes. SQLite gives
+// the -wal and -shm files the database file's mode.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }
 
 func dsn(path string, q url.Values) string {

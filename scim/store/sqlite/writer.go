@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"strings"
 	"sync"
 
 	"github.com/scimbridge/scimbridge/scim/store"
@@ -32,8 +33,11 @@ type writer struct {
 }
 
 type job struct {
-	ctx    context.Context
-	fn     func(*tx) error
+	ctx context.Context
+	fn  func(*tx) error
+	// bare, when set instead of fn, runs alone and outside any
+	// transaction (see Pragma).
+	bare   func(context.Context, *sql.Conn) error
 	result chan error
 }
 
@@ -55,7 +59,29 @@ func (db *DB) Update(ctx context.Context, fn func(store.Tx) error) error {
 }
 
 func (w *writer) submit(ctx context.Context, fn func(*tx) error) error {
-	j := &job{ctx: ctx, fn: fn, result: make(chan error, 1)}
+	return w.enqueue(&job{ctx: ctx, fn: fn, result: make(chan error, 1)})
+}
+
+// Pragma runs a PRAGMA statement on the writer's connection, between
+// transactions, for settings that only that connection's writes obey.
+// Fault drills use it: PRAGMA max_page_count fills the disk and PRAGMA
+// query_only makes the file read-only, as far as scimbridge's writes can
+// tell, and lifting them undoes that.
+func (db *DB) Pragma(ctx context.Context, pragma string) error {
+	if len(pragma) < 7 || !strings.EqualFold(pragma[:7], "PRAGMA ") {
+		return fmt.Errorf("not a PRAGMA statement: %q", pragma)
+	}
+	return db.writer.enqueue(&job{ctx: ctx, result: make(chan error, 1),
+		bare: func(ctx context.Context, c *sql.Conn) error {
+			if _, err := c.ExecContext(ctx, pragma); err != nil {
+				return fmt.Errorf("%s: %w", pragma, err)
+			}
+			return nil
+		}})
+}
+
+func (w *writer) enqueue(j *job) error {
+	ctx := j.ctx
 	select {
 	case w.jobs <- j:
 	case <-w.quit:
@@ -82,23 +108,35 @@ func (w *writer) stop() {
 func (w *writer) run() {
 	defer close(w.done)
 	for {
-		var first *job
+		var next *job
 		select {
-		case first = <-w.jobs:
+		case next = <-w.jobs:
 		case <-w.quit:
 			return
 		}
-		batch := []*job{first}
-	drain:
-		for len(batch) < maxBatch {
-			select {
-			case j := <-w.jobs:
-				batch = append(batch, j)
-			default:
-				break drain
+		for next != nil {
+			if next.bare != nil {
+				next.result <- next.bare(context.WithoutCancel(next.ctx), w.q.conn)
+				break
 			}
+			batch := []*job{next}
+			next = nil
+		drain:
+			for len(batch) < maxBatch {
+				select {
+				case j := <-w.jobs:
+					if j.bare != nil {
+						// It runs once the batch has committed.
+						next = j
+						break drain
+					}
+					batch = append(batch, j)
+				default:
+					break drain
+				}
+			}
+			w.commit(batch)
 		}
-		w.commit(batch)
 	}
 }
 
@@ -109,6 +147,7 @@ func (w *writer) commit(batch []*job) {
 	ctx := context.Background()
 	results := make([]error, len(batch))
 	fail := func(err error) {
+		err = writeFault(err)
 		for _, j := range batch {
 			j.result <- err
 		}
@@ -136,7 +175,7 @@ func (w *writer) commit(batch []*job) {
 			abort(fmt.Errorf("savepoint: %w", err))
 			return
 		}
-		results[i] = w.run1(j)
+		results[i] = writeFault(w.run1(j))
 		if results[i] != nil {
 			// Some errors (disk full, I/O) end the whole transaction; then
 			// the savepoint is gone and so are the batch's earlier writes.
