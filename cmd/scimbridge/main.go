@@ -47,6 +47,7 @@ func commands() []command {
 		{"saml", "create the SAML keys of the SSO proxy", runSAML},
 		{"export", "write a CSV for an app's own bulk import (6clicks)", runExport},
 		{"seats", "show an app's seat ledger: used, pending, blocked, reclaimable", runSeats},
+		{"demo", "run scimbridge with stand-in apps and a scripted IdP, to try it", runDemo},
 		{"version", "print the version", runVersion},
 	}
 }
