@@ -70,6 +70,16 @@ const (
 const demoStartTimeout = 60 * time.Second
 
 func runDemo(ctx context.Context, e *env, args []string) error {
+	err := demoMain(ctx, e, args)
+	if err != nil && ctx.Err() != nil && !errors.Is(err, flag.ErrHelp) {
+		// Ctrl-C while starting: what failed was the interruption.
+		fmt.Fprintln(e.stdout, "Stopped.")
+		return nil
+	}
+	return err
+}
+
+func demoMain(ctx context.Context, e *env, args []string) error {
 	fs := flagSet(e, "demo", demoUsage)
 	listen := fs.String("listen", "127.0.0.1:8080", "the address scimbridge listens on; when the default is taken, a free port is used instead")
 	dirFlag := fs.String("dir", "", "the directory for the demo's files: a new one, an empty one, or an earlier demo's, which is started afresh\n(default: a new directory under "+os.TempDir()+")")
@@ -129,9 +139,9 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		serveErr = runServe(serveCtx, &env{stdout: io.Discard, stderr: logs, getenv: e.getenv}, []string{"-config", cfgPath})
 	}()
 	defer func() { stopServe(); <-serveDone }()
-	base := "http://" + addr
+	base := tokens.publicURL
 	if err := waitServing(ctx, base, serveDone); err != nil {
-		if serveErr != nil {
+		if serverStopped(serveDone) && serveErr != nil {
 			err = serveErr
 		}
 		return fmt.Errorf("scimbridge did not start: %w (its log: %s)", err, logPath)
@@ -414,7 +424,7 @@ func fetch(ctx context.Context, url string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
@@ -457,10 +467,12 @@ func waitServing(ctx context.Context, base string, stopped <-chan struct{}) erro
 	}
 }
 
-// demoTokenSet are the tokens the demo issues.
+// demoTokenSet are the tokens the demo issues, and where scimbridge
+// will answer them.
 type demoTokenSet struct {
 	scim      map[string]string // by app
 	admin, it string
+	publicURL string
 }
 
 // demoTokens issues a SCIM token per app for the scripted IdP, an admin
@@ -468,12 +480,12 @@ type demoTokenSet struct {
 // starts, and writes the SCIM tokens to path for curl.
 func demoTokens(ctx context.Context, e *env, cfgPath, path string) (demoTokenSet, error) {
 	quiet := &env{stdout: io.Discard, stderr: io.Discard, getenv: e.getenv}
-	_, db, err := openStore(ctx, quiet, cfgPath, "")
+	cfg, db, err := openStore(ctx, quiet, cfgPath, "")
 	if err != nil {
 		return demoTokenSet{}, err
 	}
 	defer db.Close()
-	out := demoTokenSet{scim: map[string]string{}}
+	out := demoTokenSet{scim: map[string]string{}, publicURL: cfg.PublicURL}
 	var lines strings.Builder
 	lines.WriteString("# SCIM tokens of the demo's apps: curl -H \"Authorization: Bearer TOKEN\" <url>/apps/APP/scim/v2/Users\n")
 	for _, app := range demo.AppNames() {

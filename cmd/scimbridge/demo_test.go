@@ -278,6 +278,12 @@ func TestDemoFlags(t *testing.T) {
 	if b, err := os.ReadFile(filepath.Join(notDemo, "thesis.tex")); err != nil || string(b) != "mine" {
 		t.Errorf("the demo touched a directory that is not its own: %v %q", err, b)
 	}
+	// The default address, taken, gives way to a free port, and says so.
+	var said strings.Builder
+	got, err := demoAddr(&said, busy.Addr().String(), false)
+	if err != nil || got == busy.Addr().String() || !strings.Contains(said.String(), "is taken, so scimbridge listens on "+got) {
+		t.Errorf("demoAddr of a taken default: %q %v %q", got, err, said.String())
+	}
 	code, stdout, _ := runCLI(t, nil, "demo", "-help")
 	for _, want := range []string{"Usage: scimbridge demo", "-listen", "-dir", "-pace", "-keep-running", "Ctrl-C"} {
 		if code != 0 || !strings.Contains(stdout, want) {

@@ -41,7 +41,7 @@ type CompanyIdP struct {
 
 	mu      sync.Mutex
 	sps     map[string]*saml.EntityDescriptor // by entity ID
-	pending map[string]pendingLogin          // sign-ins shown the picker, by id
+	pending map[string]pendingLogin           // sign-ins shown the picker, by id
 }
 
 type pendingLogin struct {
@@ -56,10 +56,13 @@ const (
 )
 
 // NewCompanyIdP starts the IdP on 127.0.0.1 with people to pick from;
-// log receives crewjam's complaints about bad requests.
+// log, if not nil, receives crewjam's complaints about bad requests.
 func NewCompanyIdP(people []Person, log *slog.Logger) (*CompanyIdP, error) {
 	if len(people) == 0 {
 		return nil, fmt.Errorf("company IdP: nobody to sign in")
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
 	}
 	page, err := template.New("idp").Parse(idpPage)
 	if err != nil {
@@ -264,21 +267,22 @@ func (noSessions) GetSession(w http.ResponseWriter, _ *http.Request, _ *saml.Idp
 }
 
 // crewLog passes crewjam's log lines to slog, as warnings: crewjam logs
-// only what went wrong.
+// only what went wrong. It never calls the Fatal and Panic kinds; should
+// it, the line is logged and the request goes on, rather than the demo
+// ending.
 type crewLog struct{ log *slog.Logger }
 
-func (l crewLog) Printf(format string, v ...any) { l.log.Warn("company IdP: " + fmt.Sprintf(format, v...)) }
-func (l crewLog) Print(v ...any)                 { l.log.Warn("company IdP: " + fmt.Sprint(v...)) }
-func (l crewLog) Println(v ...any)               { l.log.Warn("company IdP: " + fmt.Sprint(v...)) }
+func (l crewLog) warn(msg string) { l.log.Warn("company IdP: " + msg) }
 
-// crewjam never calls the Fatal and Panic kinds; should it, the line is
-// logged and the request goes on rather than the demo ending.
-func (l crewLog) Fatal(v ...any)                 { l.log.Error("company IdP: " + fmt.Sprint(v...)) }
-func (l crewLog) Fatalf(format string, v ...any) { l.log.Error("company IdP: " + fmt.Sprintf(format, v...)) }
-func (l crewLog) Fatalln(v ...any)               { l.log.Error("company IdP: " + fmt.Sprint(v...)) }
-func (l crewLog) Panic(v ...any)                 { l.log.Error("company IdP: " + fmt.Sprint(v...)) }
-func (l crewLog) Panicf(format string, v ...any) { l.log.Error("company IdP: " + fmt.Sprintf(format, v...)) }
-func (l crewLog) Panicln(v ...any)               { l.log.Error("company IdP: " + fmt.Sprint(v...)) }
+func (l crewLog) Printf(f string, v ...any) { l.warn(fmt.Sprintf(f, v...)) }
+func (l crewLog) Print(v ...any)            { l.warn(fmt.Sprint(v...)) }
+func (l crewLog) Println(v ...any)          { l.warn(fmt.Sprint(v...)) }
+func (l crewLog) Fatal(v ...any)            { l.warn(fmt.Sprint(v...)) }
+func (l crewLog) Fatalf(f string, v ...any) { l.warn(fmt.Sprintf(f, v...)) }
+func (l crewLog) Fatalln(v ...any)          { l.warn(fmt.Sprint(v...)) }
+func (l crewLog) Panic(v ...any)            { l.warn(fmt.Sprint(v...)) }
+func (l crewLog) Panicf(f string, v ...any) { l.warn(fmt.Sprintf(f, v...)) }
+func (l crewLog) Panicln(v ...any)          { l.warn(fmt.Sprint(v...)) }
 
 const idpPage = `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Company sign-in (simulated)</title></head>
