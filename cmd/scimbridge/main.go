@@ -48,6 +48,7 @@ func commands() []command {
 		{"export", "write a CSV for an app's own bulk import (6clicks)", runExport},
 		{"seats", "show an app's seat ledger: used, pending, blocked, reclaimable", runSeats},
 		{"backup", "write a consistent copy of the database, also while serving", runBackup},
+		{"demo", "run scimbridge with stand-in apps and a scripted IdP, to try it", runDemo},
 		{"version", "print the version", runVersion},
 	}
 }
