@@ -130,6 +130,11 @@ func (e *Engine) settle(ctx context.Context, t task.Task, res Result, runErr err
 			return err
 		}
 		if now.Status != task.Open || now.Executor != t.Executor {
+			if runErr == nil && (now.Status == task.Superseded || now.Status == task.Cancelled) {
+				// The app did it all the same: what it now holds is a
+				// fact the replacement must be planned against.
+				return e.applied(ctx, tx, q, t, res, fmt.Sprintf("task %d was carried out by the app after it was %s", t.ID, now.Status))
+			}
 			return nil
 		}
 		var (
@@ -168,6 +173,12 @@ func (e *Engine) executed(ctx context.Context, tx store.Tx, q queue.Queue, t tas
 	if _, err := q.Move(ctx, t.ID, queue.Change{To: task.Verified, Actor: System, Reason: "the app accepted it"}); err != nil {
 		return err
 	}
+	return e.applied(ctx, tx, q, t, res, fmt.Sprintf("task %d carried out", t.ID))
+}
+
+// applied records what the app holds after it carried out t, and
+// replans the account; why is the replan's reason.
+func (e *Engine) applied(ctx context.Context, tx store.Tx, q queue.Queue, t task.Task, res Result, why string) error {
 	if err := e.observe(ctx, q, t, System); err != nil {
 		return err
 	}
@@ -192,7 +203,7 @@ func (e *Engine) executed(ctx context.Context, tx store.Tx, q queue.Queue, t tas
 			return err
 		}
 	}
-	if err := e.replan(ctx, tx, t.App, t.UserID, System, fmt.Sprintf("task %d carried out", t.ID)); err != nil {
+	if err := e.replan(ctx, tx, t.App, t.UserID, System, why); err != nil {
 		return err
 	}
 	return e.checkOverLimit(ctx, q, t.App)
