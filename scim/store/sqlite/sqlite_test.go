@@ -22,7 +22,7 @@ import (
 // quiet drops the panic reports the conformance suite provokes.
 var quiet = sqlite.Options{Logger: slog.New(slog.DiscardHandler)}
 
-func openAt(t *testing.T, path string) *sqlite.DB {
+func openAt(t testing.TB, path string) *sqlite.DB {
 	t.Helper()
 	db, err := sqlite.Open(t.Context(), path, quiet)
 	if err != nil {
