@@ -34,6 +34,12 @@ const (
 	DefaultMaxPageSize  = 1000
 )
 
+// MaxJSONDepth bounds the nesting of objects and lists in a request
+// body. A SCIM body needs six levels (a PATCH value holding an extension's
+// manager); the bound keeps a hostile body from costing the decoders work
+// in its depth.
+const MaxJSONDepth = 32
+
 // filterShapes bounds the filter shapes remembered (see query.Filters).
 const filterShapes = 1024
 
@@ -364,6 +370,9 @@ func (a *appHandler) readBody(w http.ResponseWriter, r *http.Request, res *catal
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, badRequest("invalidSyntax", "the request body is empty; send a JSON object")
 	}
+	if tooDeep(body, MaxJSONDepth) {
+		return nil, badRequest("invalidSyntax", "the request body nests objects and lists deeper than %d levels", MaxJSONDepth)
+	}
 	var doc any
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
@@ -388,6 +397,37 @@ func (a *appHandler) readBody(w http.ResponseWriter, r *http.Request, res *catal
 		return out, nil
 	}
 	return body, nil
+}
+
+// tooDeep reports whether the JSON text body nests objects and lists more
+// than max levels deep. It only counts brackets outside strings, so it
+// runs before, and costs far less than, decoding.
+func tooDeep(body []byte, max int) bool {
+	depth := 0
+	inString, escaped := false, false
+	for _, c := range body {
+		switch {
+		case escaped:
+			escaped = false
+		case inString:
+			switch c {
+			case '\\':
+				escaped = true
+			case '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			depth++
+			if depth > max {
+				return true
+			}
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return false
 }
 
 func jsonProblem(err error) string {
