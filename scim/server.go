@@ -15,12 +15,14 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"time"
 
 	elimity "github.com/elimity-com/scim"
 	"github.com/elimity-com/scim/optional"
 
 	"github.com/scimbridge/scimbridge/scim/catalog"
 	"github.com/scimbridge/scimbridge/scim/compat"
+	"github.com/scimbridge/scimbridge/scim/limit"
 	"github.com/scimbridge/scimbridge/scim/query"
 	"github.com/scimbridge/scimbridge/scim/store"
 )
@@ -64,6 +66,22 @@ type Config struct {
 	DefaultPageSize int
 	MaxPageSize     int
 	Logger          *slog.Logger
+
+	// TokenRate bounds each token's requests: admin tokens', and SCIM
+	// tokens' of apps without an entry in AppTokenRates. The zero Rate
+	// is no limit.
+	TokenRate     limit.Rate
+	AppTokenRates map[string]limit.Rate
+	// FailedAuthPerMinute is how many failed authentications a client
+	// address may have in a burst, and then a minute, before its requests
+	// are refused with 429: 0 is DefaultFailedAuthPerMinute, negative no
+	// limit.
+	FailedAuthPerMinute int
+	// Proxies are the reverse proxies whose X-Forwarded-For names the
+	// client; without them, the client is the connection's peer.
+	Proxies limit.Proxies
+	// Now is the rate limits' clock (default time.Now).
+	Now func() time.Time
 }
 
 // Server serves the SCIM endpoints of every app.
@@ -102,7 +120,7 @@ func NewServer(cfg Config) (*Server, error) {
 		log:     cfg.Logger,
 		cat:     catalog.New(),
 		filters: query.NewFilters(filterShapes),
-		auth:    newAuthenticator(cfg.Store, cfg.Logger),
+		auth:    newAuthenticator(cfg.Store, cfg.Logger, newGuard(cfg)),
 		apps:    map[string]*appHandler{},
 		stopped: make(chan struct{}),
 	}

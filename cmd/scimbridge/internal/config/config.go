@@ -23,6 +23,7 @@ import (
 	"github.com/scimbridge/scimbridge/adapters/reconcile"
 	"github.com/scimbridge/scimbridge/scim"
 	"github.com/scimbridge/scimbridge/scim/compat"
+	"github.com/scimbridge/scimbridge/scim/limit"
 )
 
 // Defaults for settings the file leaves out.
@@ -65,6 +66,12 @@ type Config struct {
 	// Console says who may sign in to the admin console through the
 	// company IdP (console.go).
 	Console *Console `yaml:"console"`
+	// RateLimit bounds requests per token and failed authentications per
+	// client; TrustedProxies are the reverse proxies whose
+	// X-Forwarded-For names the client, Proxies them parsed (limits.go).
+	RateLimit      RateLimit     `yaml:"rate_limit"`
+	TrustedProxies []string      `yaml:"trusted_proxies"`
+	Proxies        limit.Proxies `yaml:"-"`
 
 	// Path is the file the configuration was read from.
 	Path string `yaml:"-"`
@@ -97,6 +104,9 @@ type App struct {
 	OktaApp string `yaml:"okta_app"`
 	// REST is the app's HTTP API, for the actions it carries out (rest.go).
 	REST *AppREST `yaml:"rest"`
+	// RateLimit, when set, bounds the app's SCIM tokens instead of the
+	// top-level rate_limit (limits.go).
+	RateLimit *TokenRate `yaml:"rate_limit"`
 
 	// Rules is DisableRules checked: the rules that apply to the app.
 	Rules compat.Set `yaml:"-"`
@@ -184,6 +194,9 @@ func Parse(path string, data []byte, profiles []string) (*Config, error) {
 		return nil, err
 	}
 	if err := c.checkConsole(positions(&doc)); err != nil {
+		return nil, err
+	}
+	if err := c.checkLimits(positions(&doc)); err != nil {
 		return nil, err
 	}
 	return &c, nil
