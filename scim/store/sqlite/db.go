@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"os"
 	"runtime"
 	"sync"
 	"time"
@@ -58,6 +59,12 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	}
 	if opts.CheckpointInterval <= 0 {
 		opts.CheckpointInterval = 200 * time.Millisecond
+	}
+	// The file holds personal data and token hashes: a new one is made
+	// readable by its owner only, and SQLite gives its -wal and -shm
+	// files the same mode. An existing file keeps the mode it has.
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		f.Close()
 	}
 	drv, err := newDriver()
 	if err != nil {
