@@ -5,7 +5,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo deve
 LDFLAGS := -s -w -X main.buildVersion=$(VERSION)
 CONFIG  ?= examples/scimbridge.yaml
 
-.PHONY: build run test lint bench screenshots clean
+.PHONY: build run test lint fuzz bench screenshots clean
 
 build: ## build bin/scimbridge
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/scimbridge
@@ -15,6 +15,17 @@ run: build ## run scimbridge on the embedded SQLite default with the example con
 
 test: ## run every test (race detector on)
 	$(GO) test -race -count=1 ./...
+
+# go test -fuzz takes one package and one target at a time: package:target.
+FUZZTIME ?= 10s
+FUZZ_TARGETS := ./scim/query:FuzzParseFilter ./scim/store/sqlite:FuzzFilterSQL ./scim/patch:FuzzParseApply \
+	./scim/compat:FuzzResource ./adapters/reconcile:FuzzParse
+
+fuzz: ## run each fuzz target for FUZZTIME (default 10s); failures land in the package's testdata/fuzz
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "fuzz: $${t##*:} in $${t%%:*} for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$${t##*:}$$" -fuzztime $(FUZZTIME) "$${t%%:*}"; \
+	done
 
 lint: ## gofmt and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

@@ -9,10 +9,12 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"time"
 
 	scimerrors "github.com/elimity-com/scim/errors"
 
 	"github.com/scimbridge/scimbridge/scim/compat"
+	"github.com/scimbridge/scimbridge/scim/limit"
 	"github.com/scimbridge/scimbridge/scim/query"
 	"github.com/scimbridge/scimbridge/scim/store"
 )
@@ -23,6 +25,8 @@ type Error struct {
 	Status   int
 	ScimType string
 	Detail   string
+	// RetryAfter, on a 429, becomes the Retry-After header.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.ScimType, e.Detail) }
@@ -66,6 +70,9 @@ func writeError(w http.ResponseWriter, e *Error) {
 	w.Header().Set("Content-Type", contentType)
 	if e.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="scimbridge"`)
+	}
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(limit.Seconds(e.RetryAfter)))
 	}
 	w.WriteHeader(e.Status)
 	w.Write(body)
@@ -153,10 +160,14 @@ func classify(ctx context.Context, log *slog.Logger, err error) *Error {
 		member      *store.UnknownMemberError
 		unsupported *store.UnsupportedFilterError
 		unwritable  *store.UnavailableError
+		limited     *LimitError
 	)
 	switch {
 	case errors.As(err, &scimErr):
 		return scimErr
+	case errors.As(err, &limited):
+		// RFC 7644 has no scimType for this; RFC 6585 gives the status.
+		return &Error{Status: http.StatusTooManyRequests, Detail: limited.Detail, RetryAfter: limited.RetryAfter}
 	case errors.As(err, &compatErr): // PATCH refusals too: patch.Error is compat.Error
 		return badRequest(compatErr.ScimType, "%s", compatErr.Detail)
 	case errors.As(err, &queryErr):

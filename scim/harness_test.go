@@ -23,6 +23,7 @@ import (
 type harness struct {
 	t      *testing.T
 	srv    *httptest.Server
+	scim   *scim.Server
 	db     *sqlite.DB
 	dbPath string
 	tokens map[string]string
@@ -54,11 +55,24 @@ func newHarness(t *testing.T, apps ...string) *harness {
 // newHarnessRules is newHarness with per-app normalisation rules.
 func newHarnessRules(t *testing.T, rules map[string]compat.Set, apps ...string) *harness {
 	t.Helper()
-	return newHarnessObserved(t, rules, nil, apps...)
+	return newHarnessWith(t, func(c *scim.Config) { c.Rules = rules }, apps...)
+}
+
+// newHarnessWith is newHarness with the server's configuration tuned.
+func newHarnessWith(t *testing.T, tune func(*scim.Config), apps ...string) *harness {
+	t.Helper()
+	return newHarnessFull(t, tune, nil, apps...)
 }
 
 // newHarnessObserved is newHarnessRules with observers of the access log.
 func newHarnessObserved(t *testing.T, rules map[string]compat.Set, observers []scim.Observer, apps ...string) *harness {
+	t.Helper()
+	return newHarnessFull(t, func(c *scim.Config) { c.Rules = rules }, observers, apps...)
+}
+
+// newHarnessFull builds the harness: tune adjusts the server's
+// configuration, observers watch its access log.
+func newHarnessFull(t *testing.T, tune func(*scim.Config), observers []scim.Observer, apps ...string) *harness {
 	t.Helper()
 	if len(apps) == 0 {
 		apps = []string{"acme"}
@@ -72,10 +86,13 @@ func newHarnessObserved(t *testing.T, rules map[string]compat.Set, observers []s
 		t.Fatal(err)
 	}
 	h := &harness{t: t, db: db, dbPath: dbPath, tokens: map[string]string{}, logs: logs}
-	s, err := scim.NewServer(scim.Config{Store: db, Apps: apps, BaseURL: "https://scim.example.test", Logger: log, MaxBodyBytes: 64 << 10, Rules: rules})
+	cfg := scim.Config{Store: db, Apps: apps, BaseURL: "https://scim.example.test", Logger: log, MaxBodyBytes: 64 << 10}
+	tune(&cfg)
+	s, err := scim.NewServer(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
+	h.scim = s
 	h.srv = httptest.NewServer(scim.AccessLog(log, s.Handler(), observers...))
 	t.Cleanup(func() {
 		h.srv.Close()

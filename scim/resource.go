@@ -12,6 +12,7 @@ import (
 	elimity "github.com/elimity-com/scim"
 
 	"github.com/scimbridge/scimbridge/scim/catalog"
+	"github.com/scimbridge/scimbridge/scim/patch"
 	"github.com/scimbridge/scimbridge/scim/query"
 )
 
@@ -140,6 +141,9 @@ func notFound(res *catalog.Resource, id string) *Error {
 // splitMembers reads the member ids of a group body.
 func splitMembers(attrs elimity.ResourceAttributes) ([]string, *Error) {
 	raw, _ := attrs["members"].([]any)
+	if len(raw) > patch.MaxMembers {
+		return nil, badRequest("invalidValue", "members lists %d users; at most %d are accepted in one request, so add the rest with PATCH", len(raw), patch.MaxMembers)
+	}
 	seen := make(map[string]bool, len(raw))
 	ids := make([]string, 0, len(raw))
 	for _, el := range raw {

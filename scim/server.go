@@ -15,12 +15,14 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"time"
 
 	elimity "github.com/elimity-com/scim"
 	"github.com/elimity-com/scim/optional"
 
 	"github.com/scimbridge/scimbridge/scim/catalog"
 	"github.com/scimbridge/scimbridge/scim/compat"
+	"github.com/scimbridge/scimbridge/scim/limit"
 	"github.com/scimbridge/scimbridge/scim/query"
 	"github.com/scimbridge/scimbridge/scim/store"
 )
@@ -33,6 +35,12 @@ const (
 	DefaultPageSize     = 100
 	DefaultMaxPageSize  = 1000
 )
+
+// MaxJSONDepth bounds the nesting of objects and lists in a request
+// body. A SCIM body needs six levels (a PATCH value holding an extension's
+// manager); the bound keeps a hostile body from costing the decoders work
+// in its depth.
+const MaxJSONDepth = 32
 
 // filterShapes bounds the filter shapes remembered (see query.Filters).
 const filterShapes = 1024
@@ -58,6 +66,22 @@ type Config struct {
 	DefaultPageSize int
 	MaxPageSize     int
 	Logger          *slog.Logger
+
+	// TokenRate bounds each token's requests: admin tokens', and SCIM
+	// tokens' of apps without an entry in AppTokenRates. The zero Rate
+	// is no limit.
+	TokenRate     limit.Rate
+	AppTokenRates map[string]limit.Rate
+	// FailedAuthPerMinute is how many failed authentications a client
+	// address may have in a burst, and then a minute, before its requests
+	// are refused with 429: 0 is DefaultFailedAuthPerMinute, negative no
+	// limit.
+	FailedAuthPerMinute int
+	// Proxies are the reverse proxies whose X-Forwarded-For names the
+	// client; without them, the client is the connection's peer.
+	Proxies limit.Proxies
+	// Now is the rate limits' clock (default time.Now).
+	Now func() time.Time
 }
 
 // Server serves the SCIM endpoints of every app.
@@ -96,7 +120,7 @@ func NewServer(cfg Config) (*Server, error) {
 		log:     cfg.Logger,
 		cat:     catalog.New(),
 		filters: query.NewFilters(filterShapes),
-		auth:    newAuthenticator(cfg.Store, cfg.Logger),
+		auth:    newAuthenticator(cfg.Store, cfg.Logger, newGuard(cfg)),
 		apps:    map[string]*appHandler{},
 		stopped: make(chan struct{}),
 	}
@@ -365,6 +389,9 @@ func (a *appHandler) readBody(w http.ResponseWriter, r *http.Request, res *catal
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, badRequest("invalidSyntax", "the request body is empty; send a JSON object")
 	}
+	if tooDeep(body, MaxJSONDepth) {
+		return nil, badRequest("invalidSyntax", "the request body nests objects and lists deeper than %d levels", MaxJSONDepth)
+	}
 	var doc any
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
@@ -389,6 +416,37 @@ func (a *appHandler) readBody(w http.ResponseWriter, r *http.Request, res *catal
 		return out, nil
 	}
 	return body, nil
+}
+
+// tooDeep reports whether the JSON text body nests objects and lists more
+// than max levels deep. It only counts brackets outside strings, so it
+// runs before, and costs far less than, decoding.
+func tooDeep(body []byte, max int) bool {
+	depth := 0
+	inString, escaped := false, false
+	for _, c := range body {
+		switch {
+		case escaped:
+			escaped = false
+		case inString:
+			switch c {
+			case '\\':
+				escaped = true
+			case '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			depth++
+			if depth > max {
+				return true
+			}
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return false
 }
 
 func jsonProblem(err error) string {

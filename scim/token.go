@@ -121,6 +121,7 @@ var errUnauthorized = &Error{
 type authenticator struct {
 	store store.Store
 	log   *slog.Logger
+	guard *guard
 
 	mu        sync.Mutex
 	known     map[string]knownToken
@@ -144,10 +145,11 @@ const (
 	touchEvery = time.Minute
 )
 
-func newAuthenticator(st store.Store, log *slog.Logger) *authenticator {
+func newAuthenticator(st store.Store, log *slog.Logger, g *guard) *authenticator {
 	return &authenticator{
 		store:     st,
 		log:       log,
+		guard:     g,
 		known:     map[string]knownToken{},
 		lastTouch: map[string]time.Time{},
 		touches:   make(chan string, 64),
@@ -179,6 +181,10 @@ func (a *authenticator) lookup(ctx context.Context, id string) (store.Token, err
 	return tok, nil
 }
 
+// noToken is the reason for refusing a request that presented no token:
+// the one failure that guesses at nothing.
+const noToken = "no bearer token"
+
 // verify returns the stored record of r's bearer token when the token is
 // well formed, its secret matches and it is not revoked. Otherwise reason
 // says why, for the log and never for the client, and tok holds the id
@@ -187,7 +193,7 @@ func (a *authenticator) verify(r *http.Request) (tok store.Token, reason string,
 	scheme, bearer, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 	bearer = strings.TrimSpace(bearer)
 	if !strings.EqualFold(scheme, "Bearer") || bearer == "" {
-		return store.Token{}, "no bearer token", nil
+		return store.Token{}, noToken, nil
 	}
 	id, ok := tokenID(bearer)
 	if !ok {
@@ -207,16 +213,25 @@ func (a *authenticator) verify(r *http.Request) (tok store.Token, reason string,
 	return tok, "", nil
 }
 
-// refused logs why r was refused.
-func (a *authenticator) refused(r *http.Request, reason, tokenID string, scope ...any) {
+// refused logs why r, from client, was refused, and counts a token it
+// presented against the client's failed authentications.
+func (a *authenticator) refused(r *http.Request, client, reason, tokenID string, scope ...any) {
 	attrs := append([]any{"reason", reason}, scope...)
-	attrs = append(attrs, "token_id", tokenID, "remote", r.RemoteAddr, "request_id", RequestID(r.Context()))
+	attrs = append(attrs, "token_id", tokenID, "client", client, "request_id", RequestID(r.Context()))
 	a.log.WarnContext(r.Context(), "authentication failed", attrs...)
+	if reason != noToken {
+		a.guard.failed(r, client)
+	}
 }
 
-// check authenticates r for app's SCIM endpoint. The reason for a
-// failure is logged, never returned.
+// check authenticates r for app's SCIM endpoint and takes the request
+// from its token's rate limit. The reason for a failure is logged, never
+// returned; a *LimitError refuses a client or token over its limit.
 func (a *authenticator) check(r *http.Request, app string) error {
+	client, err := a.guard.admit(r)
+	if err != nil {
+		return err
+	}
 	tok, reason, err := a.verify(r)
 	if err != nil {
 		return err
@@ -229,8 +244,11 @@ func (a *authenticator) check(r *http.Request, app string) error {
 		reason = "token of another app"
 	}
 	if reason != "" {
-		a.refused(r, reason, tok.ID, "app", app)
+		a.refused(r, client, reason, tok.ID, "app", app)
 		return errUnauthorized
+	}
+	if err := a.guard.spend(r, tok); err != nil {
+		return err
 	}
 	a.touch(tok.ID)
 	return nil
@@ -242,9 +260,15 @@ var ErrNoAdminToken = errors.New("a valid admin token is required (Authorization
 
 // AdminActor authenticates r as a request of the admin API and returns
 // who its admin token acts as. A refusal is ErrNoAdminToken, its reason
-// logged; any other error is a failure to read the token. It shares the
-// SCIM endpoints' token cache and last-use recording.
+// logged, or a *LimitError when the client has spent its failed
+// authentications or the token its requests; any other error is a
+// failure to read the token. It shares the SCIM endpoints' token cache,
+// limits and last-use recording.
 func (s *Server) AdminActor(r *http.Request) (string, error) {
+	client, err := s.auth.guard.admit(r)
+	if err != nil {
+		return "", err
+	}
 	tok, reason, err := s.auth.verify(r)
 	if err != nil {
 		return "", err
@@ -253,8 +277,11 @@ func (s *Server) AdminActor(r *http.Request) (string, error) {
 		reason = "SCIM token"
 	}
 	if reason != "" {
-		s.auth.refused(r, reason, tok.ID, "api", "admin")
+		s.auth.refused(r, client, reason, tok.ID, "api", "admin")
 		return "", ErrNoAdminToken
+	}
+	if err := s.auth.guard.spend(r, tok); err != nil {
+		return "", err
 	}
 	s.auth.touch(tok.ID)
 	return tok.Name, nil

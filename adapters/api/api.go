@@ -210,8 +210,12 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var se *statusError
 	var tooBig *http.MaxBytesError
 	var unwritable *store.UnavailableError
+	var limited *scim.LimitError
 	switch {
 	case errors.As(err, &se):
+	case errors.As(err, &limited):
+		w.Header().Set("Retry-After", strconv.Itoa(limited.Seconds()))
+		se = &statusError{http.StatusTooManyRequests, limited.Detail}
 	case errors.As(err, &tooBig):
 		se = &statusError{http.StatusRequestEntityTooLarge, fmt.Sprintf("the request body is larger than %d bytes", tooBig.Limit)}
 	case errors.Is(err, context.Canceled):

@@ -63,6 +63,12 @@ func (b *syncBuffer) String() string {
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
+	return newWorldWith(t, func(*scim.Config) {})
+}
+
+// newWorldWith is newWorld with the SCIM server's configuration tuned.
+func newWorldWith(t *testing.T, tune func(*scim.Config)) *world {
+	t.Helper()
 	ctx := context.Background()
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, nil))
@@ -99,7 +105,9 @@ func newWorld(t *testing.T) *world {
 		"wiki":     {Profile: builtin["manual"], Adapter: plan.Manual{}},
 		"sixsense": {Profile: sixsense, Adapter: jit},
 	}
-	sc, err := scim.NewServer(scim.Config{Store: db, Apps: []string{"peopleai", "wiki", "sixsense"}, Logger: log})
+	scfg := scim.Config{Store: db, Apps: []string{"peopleai", "wiki", "sixsense"}, Logger: log}
+	tune(&scfg)
+	sc, err := scim.NewServer(scfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/scimbridge/scimbridge/adapters/csvcell"
 	"github.com/scimbridge/scimbridge/adapters/queue"
 )
 
@@ -77,7 +78,7 @@ func (s *server) auditCSV(w http.ResponseWriter, r *http.Request) {
 			if e.TaskID != 0 {
 				task = strconv.FormatInt(e.TaskID, 10)
 			}
-			out.Write(safeCells(strconv.FormatInt(e.Seq, 10), e.Time.UTC().Format(time.RFC3339Nano), e.Actor, e.App,
+			out.Write(csvcell.Row(strconv.FormatInt(e.Seq, 10), e.Time.UTC().Format(time.RFC3339Nano), e.Actor, e.App,
 				e.UserID, e.UserName, task, e.What, e.From, e.To, e.Reason))
 		}
 		if len(list) < csvChunk {
@@ -95,15 +96,4 @@ func (s *server) auditCSV(w http.ResponseWriter, r *http.Request) {
 	if err := out.Error(); err != nil {
 		s.log.WarnContext(r.Context(), "console: audit export not sent in full", "error", err)
 	}
-}
-
-// safeCells makes cells that a spreadsheet would run as a formula read
-// as text: names and notes come from IdPs and people.
-func safeCells(cells ...string) []string {
-	for i, c := range cells {
-		if c != "" && strings.ContainsRune("=+-@\t\r", rune(c[0])) {
-			cells[i] = "'" + c
-		}
-	}
-	return cells
 }

@@ -40,10 +40,11 @@ type Config struct {
 	// Apps are the configured apps by name, as the engine has them.
 	Apps map[string]engine.App
 	// VerifyToken checks an admin API token typed into the local sign-in
-	// form and returns who it acts as. scim.ErrNoAdminToken means the
-	// token is refused; any other error is the server's failure.
-	// VerifyWith makes one of (*scim.Server).AdminActor.
-	VerifyToken func(ctx context.Context, token string) (actor string, err error)
+	// form r and returns who it acts as. scim.ErrNoAdminToken means the
+	// token is refused, a *scim.LimitError that the client's address or
+	// the token is over its rate limit; any other error is the server's
+	// failure. VerifyWith makes one of (*scim.Server).AdminActor.
+	VerifyToken func(r *http.Request, token string) (actor string, err error)
 	// RoleOf decides what a signed-in person may do: Viewer, Operator or
 	// Approver; anything else counts as Viewer. Default: everyone signed
 	// in with an admin token is an Approver, as they are in the API.

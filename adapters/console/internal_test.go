@@ -1,7 +1,6 @@
 package console
 
 import (
-	"slices"
 	"testing"
 )
 
@@ -23,14 +22,6 @@ func TestLocalPath(t *testing.T) {
 		if got := localPath(in); got != want {
 			t.Errorf("localPath(%q) = %q, want %q", in, got, want)
 		}
-	}
-}
-
-func TestSafeCells(t *testing.T) {
-	got := safeCells("=SUM(A1)", "+1", "-1", "@x", "\tx", "\rx", "plain", "", "a=b")
-	want := []string{"'=SUM(A1)", "'+1", "'-1", "'@x", "'\tx", "'\rx", "plain", "", "a=b"}
-	if !slices.Equal(got, want) {
-		t.Errorf("safeCells = %q, want %q", got, want)
 	}
 }
 

@@ -1,10 +1,11 @@
 package console
 
 import (
-	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/scimbridge/scimbridge/scim"
@@ -12,16 +13,22 @@ import (
 
 // VerifyWith makes a Config.VerifyToken of an admin API authenticator,
 // such as (*scim.Server).AdminActor: the token is checked as if it had
-// come as the bearer token of an API request, with the same cache, logs
-// and last-use record.
-func VerifyWith(auth func(*http.Request) (string, error)) func(ctx context.Context, token string) (string, error) {
-	return func(ctx context.Context, token string) (string, error) {
-		r, err := http.NewRequestWithContext(ctx, http.MethodPost, Prefix+"signin", nil)
+// come as the bearer token of an API request from the same client, with
+// the same cache, logs, limits and last-use record.
+func VerifyWith(auth func(*http.Request) (string, error)) func(r *http.Request, token string) (string, error) {
+	return func(r *http.Request, token string) (string, error) {
+		ar, err := http.NewRequestWithContext(r.Context(), http.MethodPost, Prefix+"signin", nil)
 		if err != nil {
 			return "", err
 		}
-		r.Header.Set("Authorization", "Bearer "+token)
-		return auth(r)
+		// Where the form came from is what the failed sign-ins of a
+		// client are counted by.
+		ar.RemoteAddr = r.RemoteAddr
+		if fwd := r.Header.Values("X-Forwarded-For"); len(fwd) > 0 {
+			ar.Header["X-Forwarded-For"] = fwd
+		}
+		ar.Header.Set("Authorization", "Bearer "+token)
+		return auth(ar)
 	}
 }
 
@@ -57,9 +64,19 @@ func (s *server) signin(w http.ResponseWriter, r *http.Request) {
 		refuse("Enter an admin token.")
 		return
 	}
-	actor, err := s.cfg.VerifyToken(r.Context(), token)
+	actor, err := s.cfg.VerifyToken(r, token)
 	if errors.Is(err, scim.ErrNoAdminToken) {
 		refuse("That is not a valid admin token. Check that it is an admin token, not an app's SCIM token, and that it was not revoked.")
+		return
+	}
+	var limited *scim.LimitError
+	if errors.As(err, &limited) {
+		msg := fmt.Sprintf("Too many sign-ins with that token. Wait %s, then try again.", seconds(limited.Seconds()))
+		if limited.Failures {
+			msg = fmt.Sprintf("Too many failed sign-ins from your network address. Wait %s, then try again.", seconds(limited.Seconds()))
+		}
+		w.Header().Set("Retry-After", strconv.Itoa(limited.Seconds()))
+		s.render(w, r, http.StatusTooManyRequests, "signin", view{Title: "Sign in", Message: msg, Page: s.signinData(back)})
 		return
 	}
 	if err != nil {
@@ -82,6 +99,14 @@ func (s *server) signin(w http.ResponseWriter, r *http.Request) {
 	s.log.InfoContext(r.Context(), "console sign-in", "actor", actor)
 	http.SetCookie(w, s.cookie(id, int(SessionLifetime.Seconds())))
 	http.Redirect(w, r, back, http.StatusSeeOther)
+}
+
+// seconds words n seconds.
+func seconds(n int) string {
+	if n == 1 {
+		return "a second"
+	}
+	return strconv.Itoa(n) + " seconds"
 }
 
 // signout ends the session, if any, and forgets its cookie.

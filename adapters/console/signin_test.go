@@ -5,12 +5,15 @@ import (
 	"crypto/sha256"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/scimbridge/scimbridge/adapters/console"
+	"github.com/scimbridge/scimbridge/scim"
+	"github.com/scimbridge/scimbridge/scim/limit"
 )
 
 func TestSignedOutRedirects(t *testing.T) {
@@ -140,7 +143,7 @@ func TestSignIn(t *testing.T) {
 func TestSecureCookie(t *testing.T) {
 	w := newWorld(t)
 	h, err := console.New(console.Config{DB: w.db, Engine: w.eng, Secure: true,
-		VerifyToken: func(context.Context, string) (string, error) { return "Alice Admin", nil }})
+		VerifyToken: func(*http.Request, string) (string, error) { return "Alice Admin", nil }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,4 +171,50 @@ func TestSignInAgain(t *testing.T) {
 		t.Errorf("bob has %d sessions (%v), want 1", n, err)
 	}
 	want(t, "signed in again", b.get("/console/"), 200, `id="whoami">bob`)
+}
+
+// TestSignInRateLimited: failed sign-ins are counted per client address,
+// and once a client has spent them, even a good token is turned away
+// with a page that says how long to wait.
+func TestSignInRateLimited(t *testing.T) {
+	var w *world
+	w = newWorldWith(t, func(c *scim.Config) {
+		c.FailedAuthPerMinute = 2
+		c.Proxies = limit.Proxies{netip.MustParsePrefix("127.0.0.0/8")}
+		c.Now = func() time.Time { return w.clock.Now() }
+	})
+	signIn := func(client, token string) page {
+		t.Helper()
+		return w.browser().do("POST", "/console/signin", url.Values{"token": {token}, "return": {"/console/"}},
+			map[string]string{"X-Forwarded-For": client})
+	}
+	alice := w.tokens["Alice Admin"]
+	for _, s := range []struct {
+		name, client, token string
+		advance             time.Duration
+		status              int
+		message, retryAfter string
+	}{
+		{name: "a wrong token", client: "192.0.2.1", token: "sbt_0123456789abcdef_" + strings.Repeat("x", 43), status: 401, message: "not a valid admin token"},
+		{name: "a SCIM token", client: "192.0.2.1", token: w.scim["wiki"], status: 401, message: "not a valid admin token"},
+		{name: "then even the right one is turned away", client: "192.0.2.1", token: alice, status: 429,
+			message: "Too many failed sign-ins from your network address. Wait 30 seconds, then try again.", retryAfter: "30"},
+		{name: "another address signs in", client: "198.51.100.4", token: alice, status: 303},
+		{name: "29 seconds on, still waiting", client: "192.0.2.1", token: alice, advance: 29 * time.Second, status: 429,
+			message: "Wait a second, then try again.", retryAfter: "1"},
+		{name: "30 seconds on, in", client: "192.0.2.1", token: alice, advance: time.Second, status: 303},
+	} {
+		w.clock.advance(s.advance)
+		p := signIn(s.client, s.token)
+		want(t, s.name, p, s.status, s.message)
+		if got := p.header.Get("Retry-After"); got != s.retryAfter {
+			t.Errorf("%s: Retry-After %q, want %q", s.name, got, s.retryAfter)
+		}
+		if s.status != http.StatusSeeOther && p.header.Get("Set-Cookie") != "" {
+			t.Errorf("%s: a refused sign-in set a cookie", s.name)
+		}
+	}
+	if strings.Contains(w.logs.String(), alice) {
+		t.Error("the log holds the admin token")
+	}
 }

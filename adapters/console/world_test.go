@@ -85,6 +85,12 @@ var roles = map[string]string{"vic": console.Viewer, "olga": console.Operator}
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
+	return newWorldWith(t, func(*scim.Config) {})
+}
+
+// newWorldWith is newWorld with the SCIM server's configuration tuned.
+func newWorldWith(t *testing.T, tune func(*scim.Config)) *world {
+	t.Helper()
 	ctx := context.Background()
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, nil))
@@ -120,12 +126,14 @@ func newWorld(t *testing.T) *world {
 		"wiki":     {Profile: builtin["manual"], Adapter: plan.Manual{}},
 		"sixsense": {Profile: sixsense, Adapter: jit},
 	}
-	sc, err := scim.NewServer(scim.Config{Store: db, Apps: []string{"peopleai", "wiki", "sixsense"}, Logger: log})
+	clk := &clock{}
+	scfg := scim.Config{Store: db, Apps: []string{"peopleai", "wiki", "sixsense"}, Logger: log}
+	tune(&scfg)
+	sc, err := scim.NewServer(scfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	eng := engine.New(db, apps, log)
-	clk := &clock{}
 	h, err := console.New(console.Config{DB: db, Engine: eng, Apps: apps, VerifyToken: console.VerifyWith(sc.AdminActor),
 		RoleOf: func(actor string) string {
 			if r, ok := roles[actor]; ok {

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -309,6 +310,12 @@ func parseRow(rec []string, idx map[string]int, header []string, line int) (Row,
 		}
 		if !utf8.ValidString(v) {
 			return row, &ParseError{Row: line, Column: name, Err: errors.New("not UTF-8 text; save the export as CSV in UTF-8")}
+		}
+		// Control characters have no place in an email or a role, and
+		// would reach terminals and pages that show the import.
+		if i := strings.IndexFunc(v, unicode.IsControl); i >= 0 {
+			c, _ := utf8.DecodeRuneInString(v[i:])
+			return row, &ParseError{Row: line, Column: name, Err: fmt.Errorf("holds the control character %U; the export may be damaged", c)}
 		}
 		switch key {
 		case "email":

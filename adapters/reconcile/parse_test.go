@@ -38,6 +38,9 @@ func TestParseErrors(t *testing.T) {
 		{"bad last login", "Email,Last Login\na@x.com,03/04/2025\n", reconcile.Columns{},
 			`row 2, column "Last Login": "03/04/2025" is not a date and time such as 2025-03-04T10:15:00Z`, 2},
 		{"not UTF-8", "Email,Role\na@x.com,Adm\xffin\n", reconcile.Columns{}, `row 2, column "Role": not UTF-8 text`, 2},
+		{"terminal escape in a role", "Email,Role\na@x.com,\x1b]0;pwned\x07Admin\n", reconcile.Columns{},
+			`row 2, column "Role": holds the control character U+001B; the export may be damaged`, 2},
+		{"tab inside an email", "Email\n\"a\t@x.com\"\n", reconcile.Columns{}, `row 2, column "Email": holds the control character U+0009`, 2},
 		{"UTF-16", "\xff\xfeE\x00m\x00", reconcile.Columns{}, "row 1: the file is UTF-16; save the export as CSV in UTF-8", 1},
 	}
 	for _, c := range cases {

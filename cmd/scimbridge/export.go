@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/scimbridge/scimbridge/adapters/account"
+	"github.com/scimbridge/scimbridge/adapters/csvcell"
 	"github.com/scimbridge/scimbridge/adapters/engine"
 	"github.com/scimbridge/scimbridge/adapters/profile"
 	"github.com/scimbridge/scimbridge/adapters/queue"
@@ -94,7 +95,7 @@ func runExport(ctx context.Context, e *env, args []string) error {
 		}
 		row := []string{a.Email, d.GivenName, d.FamilyName, a.Desired.Role, strings.Join(groups, ","), active}
 		for i, v := range row {
-			row[i] = spreadsheetSafe(v)
+			row[i] = csvcell.Safe(v)
 		}
 		if err := w.Write(row); err != nil {
 			return err
@@ -110,13 +111,4 @@ func createPending(ctx context.Context, q queue.Queue, a account.Account) (bool,
 		return false, err
 	}
 	return slices.ContainsFunc(pending, func(t task.Task) bool { return t.Kind == string(profile.Create) }), nil
-}
-
-// spreadsheetSafe keeps a cell that a spreadsheet would run as a formula
-// (=, +, -, @ first) as text: names come from the IdP, not from us.
-func spreadsheetSafe(v string) string {
-	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
-		return "'" + v
-	}
-	return v
 }

@@ -103,6 +103,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	defer stopNotifier()
 
+	tokenRate, appRates := cfg.TokenRates()
 	srv, err := scim.NewServer(scim.Config{
 		Store:        db,
 		Apps:         cfg.AppNames(),
@@ -110,6 +111,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		BaseURL:      cfg.PublicURL,
 		MaxBodyBytes: cfg.MaxRequestBytes,
 		Logger:       log,
+		// The admin API and the console's sign-in share these limits.
+		TokenRate: tokenRate, AppTokenRates: appRates, FailedAuthPerMinute: cfg.FailedAuthLimit(), Proxies: cfg.Proxies,
 	})
 	if err != nil {
 		return err

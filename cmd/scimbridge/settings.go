@@ -15,12 +15,20 @@ import (
 // Secrets appear only as where they are read from.
 func consoleSettings(cfg *config.Config) map[string][]console.Setting {
 	out := map[string][]console.Setting{}
+	tokenRate, appRates := cfg.TokenRates()
 	for _, a := range cfg.Apps {
 		var s []console.Setting
 		add := func(name, format string, args ...any) {
 			s = append(s, console.Setting{Name: name, Value: fmt.Sprintf(format, args...)})
 		}
 		add("SCIM endpoint", "%s/apps/%s/scim/v2/", cfg.PublicURL, a.Name)
+		rate, own := appRates[a.Name]
+		if !own {
+			rate = tokenRate
+		}
+		if rate = rate.Effective(); !rate.Off() {
+			add("Rate limit", "%v requests a second per SCIM token, in bursts of %d", rate.PerSecond, rate.Burst)
+		}
 		if len(a.DisableRules) > 0 {
 			add("Normalisation rules switched off", "%s", strings.Join(a.DisableRules, ", "))
 		}

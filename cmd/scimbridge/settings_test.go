@@ -10,6 +10,7 @@ import (
 
 func TestConsoleSettings(t *testing.T) {
 	yaml := `public_url: https://scim.example.com
+rate_limit: {requests_per_second: 400}
 apps:
   - name: grc
     profile: sixclicks
@@ -34,6 +35,7 @@ apps:
 	got := strings.Join(lines, "\n")
 	for _, want := range []string{
 		"SCIM endpoint: https://scim.example.com/apps/grc/scim/v2/",
+		"Rate limit: 400 requests a second per SCIM token, in bursts of 800",
 		"Normalisation rules switched off: trailing-slash",
 		"API: https://api.example.com, at most 60 calls a minute",
 		"Secret key: read from the file secrets/key (not shown)",

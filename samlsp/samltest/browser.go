@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Browser is an http.Client with a cookie jar that follows redirects like
@@ -42,7 +43,8 @@ func NewBrowser(t testing.TB) *Browser {
 	if err != nil {
 		t.Fatalf("cookie jar: %v", err)
 	}
-	return &Browser{Client: &http.Client{Jar: jar}, jar: jar}
+	// A hung server fails the test instead of stalling it.
+	return &Browser{Client: &http.Client{Jar: jar, Timeout: 30 * time.Second}, jar: jar}
 }
 
 // Get loads rawURL.

@@ -21,6 +21,17 @@ import (
 // PatchOpSchema is the schema of a PATCH request body.
 const PatchOpSchema = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 
+// Bounds on one request's work, far above what an IdP sends (Okta and
+// Entra ID send a handful of operations and at most some hundreds of
+// members a request) and low enough that one request cannot hold the
+// database's one writer for long.
+const (
+	MaxOperations = 1000
+	// MaxMembers bounds the members one PATCH names, over all its
+	// operations; the SCIM layer holds a group's POST and PUT to it too.
+	MaxMembers = 10000
+)
+
 // Kind is a PATCH operation.
 type Kind string
 
@@ -102,6 +113,9 @@ func ParseFor(res *catalog.Resource, id string, body []byte, rules compat.Set) (
 		}
 		return nil, errorf("invalidValue", "Operations is empty; a PATCH needs at least one operation")
 	}
+	if len(list) > MaxOperations {
+		return nil, errorf("invalidValue", "Operations holds %d operations; at most %d are accepted in one PATCH, so send the rest in another", len(list), MaxOperations)
+	}
 	p := parser{res: res, rules: rules, id: id}
 	var ops []Op
 	for i, el := range list {
@@ -118,7 +132,29 @@ func ParseFor(res *catalog.Resource, id string, body []byte, rules compat.Set) (
 		}
 		ops = append(ops, parsed...)
 	}
+	if n := countMembers(ops); n > MaxMembers {
+		return nil, errorf("invalidValue", "the operations name %d members; at most %d are accepted in one PATCH, so send the rest in another", n, MaxMembers)
+	}
 	return ops, nil
+}
+
+// countMembers counts the members that operations on a group's members
+// name.
+func countMembers(ops []Op) int {
+	n := 0
+	for _, op := range ops {
+		if !op.Path.Attr.Is("members") {
+			continue
+		}
+		n += len(op.MemberIDs)
+		switch v := op.Value.(type) {
+		case []any:
+			n += len(v)
+		case map[string]any:
+			n++
+		}
+	}
+	return n
 }
 
 func checkSchemas(v any) *Error {

@@ -22,7 +22,7 @@ import (
 // quiet drops the panic reports the conformance suite provokes.
 var quiet = sqlite.Options{Logger: slog.New(slog.DiscardHandler)}
 
-func openAt(t *testing.T, path string) *sqlite.DB {
+func openAt(t testing.TB, path string) *sqlite.DB {
 	t.Helper()
 	db, err := sqlite.Open(t.Context(), path, quiet)
 	if err != nil {
@@ -322,4 +322,32 @@ func fileSize(t *testing.T, path string) int64 {
 		t.Fatal(err)
 	}
 	return fi.Size()
+}
+
+// TestFileMode: a new database, and the files SQLite keeps beside it, are
+// readable by their owner only; an existing file keeps its mode.
+func TestFileMode(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "new.db")
+	db := openAt(t, path)
+	createUser(t, db, "u1", "alice")
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if mode := fi.Mode().Perm(); mode != 0o600 {
+			t.Errorf("%s has mode %#o, want 0600", filepath.Base(p), mode)
+		}
+	}
+	db.Close()
+
+	old := filepath.Join(dir, "old.db")
+	if err := os.WriteFile(old, nil, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	openAt(t, old).Close()
+	if fi, err := os.Stat(old); err != nil || fi.Mode().Perm() != 0o640 {
+		t.Errorf("an existing file's mode changed: %v %v", fi.Mode(), err)
+	}
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/scimbridge/scimbridge/adapters/reconcile"
 	"github.com/scimbridge/scimbridge/scim"
 	"github.com/scimbridge/scimbridge/scim/compat"
+	"github.com/scimbridge/scimbridge/scim/limit"
 )
 
 // Defaults for settings the file leaves out.
@@ -67,6 +68,12 @@ type Config struct {
 	Console *Console `yaml:"console"`
 	// Metrics configures GET /metrics (metrics.go).
 	Metrics Metrics `yaml:"metrics"`
+	// RateLimit bounds requests per token and failed authentications per
+	// client; TrustedProxies are the reverse proxies whose
+	// X-Forwarded-For names the client, Proxies them parsed (limits.go).
+	RateLimit      RateLimit     `yaml:"rate_limit"`
+	TrustedProxies []string      `yaml:"trusted_proxies"`
+	Proxies        limit.Proxies `yaml:"-"`
 
 	// Path is the file the configuration was read from.
 	Path string `yaml:"-"`
@@ -99,6 +106,9 @@ type App struct {
 	OktaApp string `yaml:"okta_app"`
 	// REST is the app's HTTP API, for the actions it carries out (rest.go).
 	REST *AppREST `yaml:"rest"`
+	// RateLimit, when set, bounds the app's SCIM tokens instead of the
+	// top-level rate_limit (limits.go).
+	RateLimit *TokenRate `yaml:"rate_limit"`
 
 	// Rules is DisableRules checked: the rules that apply to the app.
 	Rules compat.Set `yaml:"-"`
@@ -189,6 +199,9 @@ func Parse(path string, data []byte, profiles []string) (*Config, error) {
 		return nil, err
 	}
 	if err := c.checkMetrics(positions(&doc)); err != nil {
+		return nil, err
+	}
+	if err := c.checkLimits(positions(&doc)); err != nil {
 		return nil, err
 	}
 	return &c, nil
