@@ -122,3 +122,34 @@ func BenchmarkListGroupsExcludingMembers(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkListGroupsWithMembers reads pages of 100 groups of 50 members
+// each, as Okta's import does (its test O15).
+func BenchmarkListGroupsWithMembers(b *testing.B) {
+	bs := newBenchServer(b, 5000)
+	ids := make([]string, 0, 5000)
+	r := bs.do("GET", "/Users?count=5000&attributes=id", "")
+	for _, m := range strings.Split(r.Body.String(), `"id":"`)[1:] {
+		ids = append(ids, m[:36])
+	}
+	for i := range 1000 {
+		members := make([]string, 50)
+		for j := range members {
+			members[j] = fmt.Sprintf(`{"value":"%s"}`, ids[(i*50+j*97)%len(ids)])
+		}
+		body := fmt.Sprintf(`{"schemas":[%s],"displayName":"Group %05d","members":[%s]}`, groupSchema, i, strings.Join(members, ","))
+		if r := bs.do("POST", "/Groups", body); r.Code != http.StatusCreated {
+			b.Fatalf("%d %s", r.Code, r.Body)
+		}
+	}
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			i++
+			if r := bs.do("GET", fmt.Sprintf("/Groups?count=100&startIndex=%d", 1+100*(i*37%10)), ""); r.Code != http.StatusOK {
+				b.Fatalf("%d %s", r.Code, r.Body)
+			}
+		}
+	})
+}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"time"
 
 	elimity "github.com/elimity-com/scim"
@@ -112,13 +113,12 @@ func (r rendered) appendJSON(buf []byte, res *catalog.Resource, base string) ([]
 		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(r.attrs)) {
-		v, err := marshal(r.attrs[k])
-		if err != nil {
-			return nil, err
-		}
 		buf = appendString(buf, k)
 		buf = append(buf, ':')
-		buf = append(buf, v...)
+		var err error
+		if buf, err = appendValue(buf, r.attrs[k]); err != nil {
+			return nil, err
+		}
 		buf = append(buf, ',')
 	}
 	buf = append(buf, `"id":`...)
@@ -144,6 +144,58 @@ func (r rendered) appendJSON(buf []byte, res *catalog.Resource, base string) ([]
 	buf = append(buf, `,"version":`...)
 	buf = appendString(buf, etag(r.version))
 	return append(buf, "}}"...), nil
+}
+
+// appendValue appends v as marshal would write it. The shapes decoded
+// attributes take (objects, arrays, strings, booleans, null) are written
+// directly, which a page of groups with thousands of member objects
+// needs: encoding/json reflects on each map and sorts its keys anew.
+func appendValue(buf []byte, v any) ([]byte, error) {
+	var err error
+	switch x := v.(type) {
+	case string:
+		return appendString(buf, x), nil
+	case bool:
+		return strconv.AppendBool(buf, x), nil
+	case nil:
+		return append(buf, "null"...), nil
+	case []any:
+		buf = append(buf, '[')
+		for i, e := range x {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			if buf, err = appendValue(buf, e); err != nil {
+				return nil, err
+			}
+		}
+		return append(buf, ']'), nil
+	case map[string]any:
+		// Attribute objects are small: their keys sort on the stack.
+		var small [8]string
+		keys := small[:0]
+		for k := range x {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		buf = append(buf, '{')
+		for i, k := range keys {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			buf = appendString(buf, k)
+			buf = append(buf, ':')
+			if buf, err = appendValue(buf, x[k]); err != nil {
+				return nil, err
+			}
+		}
+		return append(buf, '}'), nil
+	}
+	b, err := marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return append(buf, b...), nil
 }
 
 func marshal(v any) ([]byte, error) {

@@ -223,7 +223,7 @@ func parseFlags(args []string, stdout io.Writer) (options, error) {
 	fs.DurationVar(&o.duration, "duration", 5*time.Second, "length of each measured run")
 	fs.IntVar(&o.runs, "runs", 5, "measured runs per scenario")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (config, database, server.log) and print its path")
-	fs.StringVar(&o.only, "only", "", `run only the scenarios whose names contain this text, such as "dispatch" for the dispatch burst (the load always runs)`)
+	fs.StringVar(&o.only, "only", "", `run only the scenarios whose names contain this text, or one of several texts separated by |, such as "dispatch" for the dispatch burst or "paced|O15" (the load always runs)`)
 	fs.IntVar(&o.burst, "burst", 10000, "users the dispatch burst creates")
 	fs.Float64Var(&o.mixedRate, "mixed-rate", 400, "requests a second of the mixed IdP workload, shared by its 4 jobs")
 	fs.DurationVar(&o.mixedDuration, "mixed-duration", time.Minute, "length of the mixed IdP workload")
@@ -293,6 +293,16 @@ func (o options) check() error {
 		return errors.New("-mixed-duration must be positive")
 	}
 	return nil
+}
+
+// selects reports whether -only lets the scenario named name run.
+func (o options) selects(name string) bool {
+	for _, part := range strings.Split(o.only, "|") {
+		if strings.Contains(name, part) {
+			return true
+		}
+	}
+	return false
 }
 
 // commandLine renders the invocation for the report. The program is shown
@@ -388,7 +398,7 @@ func measure(ctx context.Context, a *api, dbPath string, o options, progress io.
 		return report{}, err
 	}
 	for _, sc := range scenarios(ds, data, o.members) {
-		if !strings.Contains(sc.name, o.only) {
+		if !o.selects(sc.name) {
 			continue
 		}
 		s, err := runScenario(ctx, a, sc, o, progress)
@@ -397,7 +407,7 @@ func measure(ctx context.Context, a *api, dbPath string, o options, progress io.
 		}
 		rep.summaries = append(rep.summaries, s)
 	}
-	if strings.Contains(mixedName, o.only) {
+	if o.selects(mixedName) {
 		m, err := runMixed(ctx, a, ds, data, dbPath, o, progress)
 		if err != nil {
 			return report{}, fmt.Errorf("%s: %w", mixedName, err)
@@ -406,7 +416,7 @@ func measure(ctx context.Context, a *api, dbPath string, o options, progress io.
 	}
 	// Last: it waits for the engine to dispatch the events of everything
 	// before it.
-	if strings.Contains(dispatchName, o.only) {
+	if o.selects(dispatchName) {
 		d, err := runDispatchBurst(ctx, a, ds, dbPath, o, progress)
 		if err != nil {
 			return report{}, fmt.Errorf("%s: %w", dispatchName, err)

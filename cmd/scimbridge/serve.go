@@ -241,9 +241,18 @@ func runServe(ctx context.Context, e *env, args []string) error {
 // under load; 400 costs a few megabytes and keeps that CPU for requests.
 const gcPercent = 400
 
+// memoryLimit is the soft limit of the Go heap unless GOMEMLIMIT says
+// otherwise: with GOGC at 400 a burst of big answers (a page of groups
+// with their members) would otherwise let the heap grow to five times
+// what is live. Near the limit the collector runs more often instead.
+const memoryLimit = 128 << 20
+
 func tuneGC(getenv func(string) string) {
 	if getenv("GOGC") == "" {
 		debug.SetGCPercent(gcPercent)
+	}
+	if getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(memoryLimit)
 	}
 }
 

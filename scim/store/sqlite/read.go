@@ -298,8 +298,8 @@ func (r reader) loadMembers(ctx context.Context, rows []groupRow) error {
 		pks[i] = row.pk
 	}
 	list, _ := json.Marshal(pks)
-	rs, err := r.q.query(ctx, `SELECT m.group_pk, u.id, coalesce(nullif(json_extract(u.attrs, '$.displayName'), ''), u.user_name)
-		FROM scim_members m JOIN scim_users u ON u.pk = m.user_pk
+	rs, err := r.q.query(ctx, `SELECT m.group_pk, u.id, `+memberDisplay+`
+		FROM scim_members m JOIN scim_users u INDEXED BY scim_users_member ON u.pk = m.user_pk
 		WHERE m.group_pk IN (SELECT value FROM json_each(?))
 		ORDER BY m.group_pk, m.user_pk`, string(list))
 	if err != nil {
