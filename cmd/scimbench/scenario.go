@@ -122,8 +122,12 @@ func scenarios(ds *dataset, l *loaded, members int) []scenario {
 			},
 		},
 		{
-			name:   "GET /Groups with members count=100 (Okta O15)",
-			target: target{maxP99: 600 * time.Millisecond},
+			// Okta's import reads an app's group pages one after
+			// another; four clients stand for four apps importing at
+			// once. Each page holds 100 groups with all their members.
+			name:    "GET /Groups with members count=100 (Okta O15), 4 clients",
+			clients: 4,
+			target:  target{maxP99: 600 * time.Millisecond},
 			next: func() (request, error) {
 				start := randomPageStart()
 				path := fmt.Sprintf("/Groups?count=%d&startIndex=%d", pageSize, start)

@@ -241,10 +241,12 @@ func runServe(ctx context.Context, e *env, args []string) error {
 // under load; 400 costs a few megabytes and keeps that CPU for requests.
 const gcPercent = 400
 
-// memoryLimit is the soft limit of the Go heap unless GOMEMLIMIT says
-// otherwise: with GOGC at 400 a burst of big answers (a page of groups
-// with their members) would otherwise let the heap grow to five times
-// what is live. Near the limit the collector runs more often instead.
+// memoryLimit is the soft limit of the Go runtime's memory unless
+// GOMEMLIMIT says otherwise: with GOGC at 400 a burst of big answers (a
+// page of groups with their members) would otherwise let the heap grow to
+// five times what is live, and freed memory would go back to the system
+// only slowly. Near the limit the collector runs more often and returns
+// memory sooner. SQLite's caches are outside it.
 const memoryLimit = 128 << 20
 
 func tuneGC(getenv func(string) string) {
