@@ -145,7 +145,7 @@ apps:
 		t.Errorf("the copy was announced as %q", got)
 	}
 	// Done with a note and a screenshot as evidence.
-	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // 100 is a PNG
 	if err != nil {
 		t.Fatal(err)
 	}
