@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"mime/multipart"
 	"net/http"
 	"regexp"
@@ -169,18 +168,5 @@ func TestCopyButtons(t *testing.T) {
 // pages.
 func (b *browser) raw(method, path string) page {
 	b.w.t.Helper()
-	req, err := http.NewRequest(method, b.w.srv.URL+path, nil)
-	if err != nil {
-		b.w.t.Fatal(err)
-	}
-	res, err := b.c.Do(req)
-	if err != nil {
-		b.w.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	if err != nil {
-		b.w.t.Fatal(err)
-	}
-	return page{res.StatusCode, res.Header, string(raw)}
+	return b.fetch(method, path, nil, nil)
 }

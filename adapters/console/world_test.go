@@ -284,6 +284,14 @@ func (b *browser) do(method, path string, form url.Values, header map[string]str
 // rules.
 func (b *browser) send(method, path string, body io.Reader, header map[string]string) page {
 	b.w.t.Helper()
+	p := b.fetch(method, path, body, header)
+	checkHeaders(b.w.t, method+" "+path, p)
+	return p
+}
+
+// fetch sends body with header and returns the answer unchecked.
+func (b *browser) fetch(method, path string, body io.Reader, header map[string]string) page {
+	b.w.t.Helper()
 	req, err := http.NewRequest(method, b.w.srv.URL+path, body)
 	if err != nil {
 		b.w.t.Fatal(err)
@@ -300,9 +308,7 @@ func (b *browser) send(method, path string, body io.Reader, header map[string]st
 	if err != nil {
 		b.w.t.Fatal(err)
 	}
-	p := page{res.StatusCode, res.Header, string(raw)}
-	checkHeaders(b.w.t, method+" "+path, p)
-	return p
+	return page{res.StatusCode, res.Header, string(raw)}
 }
 
 func (b *browser) get(path string) page {

@@ -28,35 +28,8 @@ func TestDispatchSurvivesSIGKILL(t *testing.T) {
 		users = 2000
 		kills = 8
 	)
-	bin := buildBinary(t)
-	dir := t.TempDir()
-	addr := freeAddr(t)
-	cfg := filepath.Join(dir, "scimbridge.yaml")
-	if err := os.WriteFile(cfg, []byte(fmt.Sprintf("listen: %s\ndatabase: data.db\nlog:\n  format: json\napps:\n  - name: acme\n    profile: manual\n", addr)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(bin, "token", "create", "-config", cfg, "-app", "acme").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	token := strings.TrimSpace(string(out))
-	base := "http://" + addr
-
-	var logs lockedBuffer
-	start := func() (*exec.Cmd, chan error) {
-		t.Helper()
-		srv := exec.Command(bin, "serve", "-config", cfg)
-		srv.Stderr = &logs
-		if err := srv.Start(); err != nil {
-			t.Fatal(err)
-		}
-		exited := make(chan error, 1)
-		go func() { exited <- srv.Wait() }()
-		waitHealthy(t, base, exited, &logs)
-		return srv, exited
-	}
-	srv, exited := start()
-	t.Cleanup(func() { srv.Process.Kill() })
+	k := newKillable(t)
+	token, base := k.token, k.base
 
 	// The burst: 8 clients; a create that gets no answer is sent again
 	// until it gets 201 or 409 (it committed before the kill).
@@ -105,13 +78,12 @@ func TestDispatchSurvivesSIGKILL(t *testing.T) {
 	}
 	go func() { wg.Wait(); close(pushed) }()
 
-	db := filepath.Join(dir, "data.db")
-	for k := range kills {
+	db := k.db
+	for n := range kills {
 		time.Sleep(time.Duration(30+rand.IntN(200)) * time.Millisecond)
-		srv.Process.Kill()
-		<-exited
-		t.Logf("kill %d: %d tasks queued", k+1, countTasks(t, db))
-		srv, exited = start()
+		k.kill()
+		t.Logf("kill %d: %d tasks queued", n+1, countTasks(t, db))
+		k.start()
 	}
 	select {
 	case <-pushed:
@@ -127,14 +99,9 @@ func TestDispatchSurvivesSIGKILL(t *testing.T) {
 	for countTasks(t, db) < users && time.Now().Before(deadline) {
 		time.Sleep(100 * time.Millisecond)
 	}
-	srv.Process.Signal(os.Interrupt)
-	select {
-	case <-exited:
-	case <-time.After(20 * time.Second):
-		t.Fatal("serve did not stop")
-	}
+	k.stop()
 
-	code, stdout, stderr := runCLI(t, nil, "tasks", "list", "-config", cfg, "-json")
+	code, stdout, stderr := runCLI(t, nil, "tasks", "list", "-config", k.cfg, "-json")
 	if code != 0 {
 		t.Fatalf("tasks list: exit %d: %s", code, stderr)
 	}
@@ -181,6 +148,67 @@ func TestDispatchSurvivesSIGKILL(t *testing.T) {
 	conn.QueryRow("SELECT max(seq) FROM scim_events").Scan(&last)
 	if cursor != last {
 		t.Errorf("engine cursor at %d, last event %d", cursor, last)
+	}
+}
+
+// killable is the real binary serving app acme, whose changes are all
+// tasks, in a temporary directory, for tests that kill it.
+type killable struct {
+	t                         *testing.T
+	bin, cfg, db, base, token string
+	logs                      lockedBuffer
+	srv                       *exec.Cmd
+	exited                    chan error
+}
+
+// newKillable writes the config, creates a SCIM token and starts serve.
+func newKillable(t *testing.T) *killable {
+	t.Helper()
+	dir := t.TempDir()
+	addr := freeAddr(t)
+	k := &killable{t: t, bin: buildBinary(t), cfg: filepath.Join(dir, "scimbridge.yaml"), db: filepath.Join(dir, "data.db"), base: "http://" + addr}
+	config := fmt.Sprintf("listen: %s\ndatabase: data.db\nlog:\n  format: json\napps:\n  - name: acme\n    profile: manual\n", addr)
+	if err := os.WriteFile(k.cfg, []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(k.bin, "token", "create", "-config", k.cfg, "-app", "acme").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.token = strings.TrimSpace(string(out))
+	k.start()
+	t.Cleanup(func() { k.srv.Process.Kill() })
+	return k
+}
+
+// start starts serve and waits until it is healthy.
+func (k *killable) start() {
+	k.t.Helper()
+	k.srv = exec.Command(k.bin, "serve", "-config", k.cfg)
+	k.srv.Stderr = &k.logs
+	if err := k.srv.Start(); err != nil {
+		k.t.Fatal(err)
+	}
+	exited, srv := make(chan error, 1), k.srv
+	go func() { exited <- srv.Wait() }()
+	k.exited = exited
+	waitHealthy(k.t, k.base, exited, &k.logs)
+}
+
+// kill sends SIGKILL and waits for the process to end.
+func (k *killable) kill() {
+	k.srv.Process.Kill()
+	<-k.exited
+}
+
+// stop asks serve to stop, as systemd does, and waits for it.
+func (k *killable) stop() {
+	k.t.Helper()
+	k.srv.Process.Signal(os.Interrupt)
+	select {
+	case <-k.exited:
+	case <-time.After(20 * time.Second):
+		k.t.Fatal("serve did not stop")
 	}
 }
 

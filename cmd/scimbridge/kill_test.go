@@ -8,9 +8,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -181,35 +178,9 @@ func TestMixedWorkloadSurvivesSIGKILL(t *testing.T) {
 		kills   = 20
 		workers = 6
 	)
-	bin := buildBinary(t)
-	dir := t.TempDir()
-	addr := freeAddr(t)
-	cfg := filepath.Join(dir, "scimbridge.yaml")
-	if err := os.WriteFile(cfg, []byte(fmt.Sprintf("listen: %s\ndatabase: data.db\nlog:\n  format: json\napps:\n  - name: acme\n    profile: manual\n", addr)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(bin, "token", "create", "-config", cfg, "-app", "acme").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := &killWorld{t: t, base: "http://" + addr, token: strings.TrimSpace(string(out)),
+	k := newKillable(t)
+	w := &killWorld{t: t, base: k.base, token: k.token,
 		client: &http.Client{Timeout: 10 * time.Second}, users: map[string]*killUser{}, members: map[string]map[string]bool{}}
-
-	var logs lockedBuffer
-	start := func() (*exec.Cmd, chan error) {
-		t.Helper()
-		srv := exec.Command(bin, "serve", "-config", cfg)
-		srv.Stderr = &logs
-		if err := srv.Start(); err != nil {
-			t.Fatal(err)
-		}
-		exited := make(chan error, 1)
-		go func() { exited <- srv.Wait() }()
-		waitHealthy(t, w.base, exited, &logs)
-		return srv, exited
-	}
-	srv, exited := start()
-	t.Cleanup(func() { srv.Process.Kill() })
 
 	groups := make([]string, workers)
 	for i := range groups {
@@ -246,28 +217,21 @@ func TestMixedWorkloadSurvivesSIGKILL(t *testing.T) {
 		})
 	}
 
-	db := filepath.Join(dir, "data.db")
-	for k := range kills {
+	for n := range kills {
 		time.Sleep(time.Duration(50+rand.IntN(250)) * time.Millisecond)
-		srv.Process.Kill()
-		<-exited
-		srv, exited = start()
+		k.kill()
+		k.start()
 		// Let the retries through, then hold the workers while checking.
 		w.gate.Lock()
-		w.check(t, db, k+1)
+		w.check(t, k.db, n+1)
 		w.gate.Unlock()
 	}
 	close(stop)
 	wg.Wait()
 	w.gate.Lock()
-	w.check(t, db, kills+1)
+	w.check(t, k.db, kills+1)
 	w.gate.Unlock()
-	srv.Process.Signal(os.Interrupt)
-	select {
-	case <-exited:
-	case <-time.After(20 * time.Second):
-		t.Fatal("serve did not stop")
-	}
+	k.stop()
 	t.Logf("%d users, %d group memberships after %d kills", len(w.users), w.memberships(), kills)
 }
 
