@@ -1,11 +1,8 @@
 package demo
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -16,47 +13,10 @@ import (
 // adminClient is an admin working through scimbridge's admin API, with
 // an admin token: the script reads what scimbridge planned, and works
 // some tasks as the company's IT would.
-type adminClient struct {
-	hc    *http.Client
-	base  string // scimbridge's URL
-	token string
-}
+type adminClient struct{ jsonClient }
 
-func (c *adminClient) do(ctx context.Context, method, path string, body, out any) error {
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return fmt.Errorf("%s %s: %w", method, path, err)
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
-	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, path, err)
-	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	res, err := c.hc.Do(req)
-	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, path, err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(res.Body, 8*maxAnswer))
-	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, path, err)
-	}
-	if res.StatusCode/100 != 2 {
-		return fmt.Errorf("%s %s: HTTP %d: %s", method, path, res.StatusCode, bytes.TrimSpace(b))
-	}
-	if out != nil {
-		if err := json.Unmarshal(b, out); err != nil {
-			return fmt.Errorf("%s %s: the answer is not JSON: %w", method, path, err)
-		}
-	}
-	return nil
+func newAdminClient(hc *http.Client, base, token string) *adminClient {
+	return &adminClient{jsonClient{hc: hc, base: base, token: token, limit: 8 * maxAnswer, contentType: "application/json"}}
 }
 
 // tasks lists the tasks that match q, every page of them.

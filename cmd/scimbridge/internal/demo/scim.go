@@ -22,19 +22,32 @@ const (
 
 // scimClient is the IdP's provisioning connector for one app: requests
 // shaped as Okta sends them.
-type scimClient struct {
-	hc    *http.Client
-	base  string // the app's SCIM base URL, without a trailing slash
-	token string
+type scimClient struct{ jsonClient }
+
+func newSCIMClient(hc *http.Client, base, token string) *scimClient {
+	return &scimClient{jsonClient{hc: hc, base: base, token: token, limit: maxAnswer,
+		contentType: "application/scim+json; charset=utf-8",
+		header:      map[string]string{"Accept": "application/scim+json", "User-Agent": oktaAgent}}}
 }
 
 // maxAnswer bounds how much of an answer is read.
 const maxAnswer = 1 << 20
 
+// jsonClient sends requests with a bearer token and a JSON body, and
+// reads JSON answers: the script's SCIM and admin API clients.
+type jsonClient struct {
+	hc          *http.Client
+	base        string // the URL paths are relative to, without a trailing slash
+	token       string
+	contentType string            // of request bodies
+	header      map[string]string // more headers on every request
+	limit       int64             // of an answer's bytes
+}
+
 // do sends a request with body as JSON (none when nil) and decodes a
 // JSON answer into out (when not nil). An answer other than 2xx is an
 // error that quotes it.
-func (c *scimClient) do(ctx context.Context, method, path string, body, out any) error {
+func (c *jsonClient) do(ctx context.Context, method, path string, body, out any) error {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -48,17 +61,18 @@ func (c *scimClient) do(ctx context.Context, method, path string, body, out any)
 		return fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	req.Header.Set("Authorization", "Bearer "+c.token)
-	req.Header.Set("Accept", "application/scim+json")
-	req.Header.Set("User-Agent", oktaAgent)
+	for k, v := range c.header {
+		req.Header.Set(k, v)
+	}
 	if body != nil {
-		req.Header.Set("Content-Type", "application/scim+json; charset=utf-8")
+		req.Header.Set("Content-Type", c.contentType)
 	}
 	res, err := c.hc.Do(req)
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	defer res.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(res.Body, maxAnswer))
+	b, err := io.ReadAll(io.LimitReader(res.Body, c.limit))
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", method, path, err)
 	}

@@ -75,7 +75,7 @@ func Run(ctx context.Context, cfg Config) (Outcome, error) {
 	base := strings.TrimRight(cfg.URL, "/")
 	s := &script{cfg: cfg, out: cfg.Out, people: map[string]*person{}, apps: apps(),
 		scim: map[string]*scimClient{}, groups: map[string]map[string]string{},
-		admin: &adminClient{hc: hc, base: base, token: cfg.AdminToken}}
+		admin: newAdminClient(hc, base, cfg.AdminToken)}
 	for _, p := range company() {
 		s.people[p.key] = p
 		s.roster = append(s.roster, p)
@@ -85,7 +85,7 @@ func Run(ctx context.Context, cfg Config) (Outcome, error) {
 		if tok == "" {
 			return Outcome{}, fmt.Errorf("demo script: no SCIM token for app %s", a.name)
 		}
-		s.scim[a.name] = &scimClient{hc: hc, base: base + "/apps/" + a.name + "/scim/v2", token: tok}
+		s.scim[a.name] = newSCIMClient(hc, base+"/apps/"+a.name+"/scim/v2", tok)
 		s.groups[a.name] = map[string]string{}
 	}
 	steps := []struct {
