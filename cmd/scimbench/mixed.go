@@ -214,8 +214,10 @@ func runMixed(ctx context.Context, a *api, ds *dataset, l *loaded, dbPath string
 	} else {
 		res.drained = max(0, window[len(window)-1].at-end)
 	}
-	if float64(res.run.requests) < pacedShortfall*o.mixedRate*o.mixedDuration.Seconds() {
-		res.problem = fmt.Sprintf("the server kept up with %d of the %.0f scheduled requests", res.run.requests, o.mixedRate*o.mixedDuration.Seconds())
+	if scheduled := o.mixedRate * o.mixedDuration.Seconds(); float64(res.run.requests) < pacedShortfall*scheduled {
+		// Both problems count; neither hides the other.
+		res.problem = strings.TrimPrefix(res.problem+"; "+
+			fmt.Sprintf("the server kept up with %d of the %.0f scheduled requests", res.run.requests, scheduled), "; ")
 	}
 	res.counts = map[string]int{}
 	kinds.Range(func(k, v any) bool {
