@@ -33,17 +33,19 @@ the admin console at <public_url>/console/, GET /healthz (alive: the
 database answers), GET /readyz (ready for traffic: started, not
 stopping, the database takes writes) and GET /metrics (Prometheus; the
 config's metrics section can move it to an address of its own, require
-a token or turn it off: docs/operations.md). Beside it,
-the engine turns each change the IdP makes into the work the app needs
-(tasks for admins: see "scimbridge tasks"), flags overdue tasks, and
-sends notifications to the configured webhooks.
+a token or turn it off: docs/operations.md). Beside it, the engine
+turns each change the IdP makes into the work the app needs (tasks for
+admins: see "scimbridge tasks"), flags overdue tasks, and sends
+notifications to the configured webhooks.
 With a saml section it also serves the SSO proxy of just-in-time apps
 (/saml/... towards the company IdP, /apps/<app>/saml/... towards each
 app) and carries out simulated first logins; with okta_hook, Okta's event
 hook at /hooks/okta (docs/jit.md). Apps with a rest section have their
 actions carried out through their API (docs/rest.md). Processed change
 events are deleted after outbox_retention.
-Stops cleanly on SIGINT or SIGTERM, finishing the requests in flight.
+Runs with GOGC=400 and a soft memory limit of 128 MiB unless GOGC or
+GOMEMLIMIT are set. Stops cleanly on SIGINT or SIGTERM, finishing the
+requests in flight.
 `
 
 // shutdownGrace is how long requests in flight get to finish on shutdown.
